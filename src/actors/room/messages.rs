@@ -1,0 +1,146 @@
+//! The room's inbox: everything a room can be asked. Senders await the reply
+//! (`send().await`) unless noted.
+
+use std::sync::Arc;
+
+use actix::Message;
+
+use crate::actors::session::Outbox;
+use crate::domain::{
+    Description, MessageId, MessageText, MessageView, ParticipantView, RoomName, RoomStatus,
+    RoomView, SessionId, UserId, UserView, Visibility,
+};
+use crate::error::ApiResult;
+
+/// Handler → Room. The room as `viewer` sees it; `None` when it is private
+/// and the viewer is no member (the room is then not listed).
+#[derive(Message)]
+#[rtype(result = "RoomAccess")]
+pub struct GetRoom {
+    pub viewer: UserId,
+}
+
+pub struct RoomAccess {
+    pub view: RoomView,
+    pub is_member: bool,
+}
+
+/// Handler → Room. `[participant]`, for members (anyone in a public room).
+#[derive(Message)]
+#[rtype(result = "ApiResult<Vec<ParticipantView>>")]
+pub struct GetParticipants {
+    pub viewer: UserId,
+}
+
+/// Handler → Room. Join a public, active room with room to spare.
+#[derive(Message)]
+#[rtype(result = "ApiResult<RoomView>")]
+pub struct Join {
+    pub user: Arc<UserView>,
+}
+
+/// Handler → Room. Leave; ownership passes on if the owner leaves.
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct Leave {
+    pub user: UserId,
+}
+
+/// Validated changes for `PATCH /api/rooms/{id}`.
+#[derive(Default)]
+pub struct RoomPatch {
+    pub name: Option<RoomName>,
+    pub description: Option<Description>,
+    pub status: Option<RoomStatus>,
+    pub max_participants: Option<u32>,
+    pub visibility: Option<Visibility>,
+}
+
+/// Handler → Room. Owner or admin changes the room; subscribers get `room_updated`.
+#[derive(Message)]
+#[rtype(result = "ApiResult<RoomView>")]
+pub struct UpdateRoom {
+    pub by: UserId,
+    pub by_admin: bool,
+    pub patch: RoomPatch,
+}
+
+/// Handler → Room. Owner or admin deletes; members' connections get
+/// `room_deleted` and the actor stops.
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct DeleteRoom {
+    pub by: UserId,
+    pub by_admin: bool,
+}
+
+/// Where to send the `ack` of a WebSocket post, ahead of the broadcast.
+pub struct AckTo {
+    pub outbox: Outbox,
+    pub reference: Option<String>,
+}
+
+/// Handler or Session → Room. Post a message; replies with the stored message.
+#[derive(Message)]
+#[rtype(result = "ApiResult<Arc<MessageView>>")]
+pub struct PostMessage {
+    pub author: UserId,
+    pub text: MessageText,
+    pub reply_to: Option<MessageId>,
+    pub ack: Option<AckTo>,
+}
+
+/// Which page of history: SPEC §8.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub before: Option<u64>,
+    pub after: Option<u64>,
+    pub limit: usize,
+}
+
+/// Handler → Room. A page of messages in ascending `seq`.
+#[derive(Message)]
+#[rtype(result = "ApiResult<Vec<Arc<MessageView>>>")]
+pub struct GetMessages {
+    pub viewer: UserId,
+    pub page: Page,
+}
+
+/// Session → Room. Start receiving the room's events; the room itself queues
+/// the `subscribed` reply so that it precedes every later event.
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct Subscribe {
+    pub session: SessionId,
+    pub user: UserId,
+    pub outbox: Outbox,
+    pub since_seq: Option<u64>,
+    /// Join first (public rooms), as this user.
+    pub join: Option<Arc<UserView>>,
+    pub reference: Option<String>,
+}
+
+/// Session → Room. Stop receiving; idempotent. Sent with `do_send` from a
+/// stopping session.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe {
+    pub session: SessionId,
+}
+
+/// Session → Room. `typing` on or off.
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct SetTyping {
+    pub session: SessionId,
+    pub user: UserId,
+    pub typing: bool,
+}
+
+/// Session → Room. Move the member's read marker up to `seq`.
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct MarkRead {
+    pub user: UserId,
+    pub seq: u64,
+}

@@ -1,0 +1,224 @@
+//! Client frames: parse, validate, rate-limit, and forward to rooms.
+
+use std::time::{Duration, Instant};
+
+use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
+use actix_ws::{AggregatedMessage, ProtocolError};
+
+use super::{Outgoing, SessionActor};
+use crate::actors::room::messages::{
+    AckTo, MarkRead, PostMessage, SetTyping, Subscribe, Unsubscribe,
+};
+use crate::domain::{MessageText, RoomId};
+use crate::error::ApiError;
+use crate::ws::protocol::{ClientFrame, Envelope, Event};
+
+impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for SessionActor {
+    fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Context<Self>) {
+        self.last_seen = Instant::now();
+        match item {
+            Ok(AggregatedMessage::Text(text)) => self.on_text(&text, ctx),
+            Ok(AggregatedMessage::Binary(_)) => self.send_error(
+                &ApiError::bad_request("binary frames are not supported; send JSON text"),
+                None,
+            ),
+            Ok(AggregatedMessage::Ping(data)) => {
+                self.outbox.push(Outgoing::Pong(data));
+            }
+            Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Close(_)) => self.close(1000, ctx),
+            Err(ProtocolError::Overflow) => self.close(1009, ctx),
+            Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                self.close(1007, ctx)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "websocket protocol error");
+                self.close(1002, ctx)
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl SessionActor {
+    fn send_error(&self, err: &ApiError, reference: Option<&str>) {
+        self.send_text(err.to_frame(reference));
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        let Envelope { reference, frame } = match serde_json::from_str::<Envelope>(text) {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                let reference = ref_of_broken_frame(text);
+                let err = ApiError::bad_request(format!("bad frame: {e}"));
+                return self.send_error(&err, reference.as_deref());
+            }
+        };
+        if frame.is_rate_limited() && !self.admit() {
+            if self.strikes >= 2 * self.hub.settings.limits.messages_burst {
+                return self.close(1008, ctx);
+            }
+            let err = ApiError::RateLimited {
+                retry_after: Duration::from_secs_f64(self.bucket.wait_secs()),
+            };
+            return self.send_error(&err, reference.as_deref());
+        }
+        match frame {
+            ClientFrame::Ping => self.send_text(
+                Event::Pong {
+                    reference: reference.as_deref(),
+                }
+                .encode()
+                .to_string(),
+            ),
+            ClientFrame::Subscribe {
+                room,
+                since_seq,
+                join,
+            } => self.subscribe(room, since_seq, join, reference, ctx),
+            ClientFrame::Unsubscribe { room } => {
+                if self.subscriptions.remove(&room) {
+                    if let Ok(addr) = self.hub.room(room) {
+                        let session = self.id;
+                        ctx.wait(
+                            async move { addr.send(Unsubscribe { session }).await }
+                                .into_actor(self)
+                                .map(|_, _, _| ()),
+                        );
+                    }
+                }
+            }
+            ClientFrame::Message {
+                room,
+                text,
+                reply_to,
+            } => {
+                let text =
+                    match MessageText::parse(&text, self.hub.settings.limits.max_message_chars) {
+                        Ok(t) => t,
+                        Err(e) => return self.send_error(&e, reference.as_deref()),
+                    };
+                let ack = AckTo {
+                    outbox: self.outbox.clone(),
+                    reference: reference.clone(),
+                };
+                let msg = PostMessage {
+                    author: self.user,
+                    text,
+                    reply_to,
+                    ack: Some(ack),
+                };
+                self.ask_room(room, msg, reference, ctx);
+            }
+            ClientFrame::Typing { room, typing } => {
+                let msg = SetTyping {
+                    session: self.id,
+                    user: self.user,
+                    typing,
+                };
+                self.ask_room(room, msg, reference, ctx);
+            }
+            ClientFrame::Read { room, seq } => {
+                let msg = MarkRead {
+                    user: self.user,
+                    seq,
+                };
+                self.ask_room(room, msg, reference, ctx);
+            }
+        }
+    }
+
+    /// True if the bucket lets one more counted frame through.
+    fn admit(&mut self) -> bool {
+        if self.bucket.take() {
+            self.strikes = 0;
+            true
+        } else {
+            self.strikes += 1;
+            false
+        }
+    }
+
+    /// Sends `msg` to `room` and waits for the answer before the next frame,
+    /// so one client's frames are handled in order. Errors go back as frames.
+    fn ask_room<M, T>(
+        &mut self,
+        room: RoomId,
+        msg: M,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) where
+        M: actix::Message<Result = Result<T, ApiError>> + Send + 'static,
+        M::Result: Send,
+        T: 'static,
+        crate::actors::room::RoomActor: actix::Handler<M>,
+    {
+        let addr = match self.hub.room(room) {
+            Ok(addr) => addr,
+            Err(e) => return self.send_error(&e, reference.as_deref()),
+        };
+        ctx.wait(
+            async move { addr.send(msg).await }
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    if let Err(e) = res.map_err(ApiError::from).and_then(|r| r) {
+                        act.send_error(&e, reference.as_deref());
+                    }
+                }),
+        );
+    }
+
+    pub(super) fn subscribe(
+        &mut self,
+        room: RoomId,
+        since_seq: Option<u64>,
+        join: bool,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
+        let max = self.hub.settings.limits.max_subscriptions;
+        if !self.subscriptions.contains(&room) && self.subscriptions.len() >= max {
+            let err =
+                ApiError::conflict(format!("a connection may hold at most {max} subscriptions"));
+            return self.send_error(&err, reference.as_deref());
+        }
+        let addr = match self.hub.room(room) {
+            Ok(addr) => addr,
+            Err(e) => return self.send_error(&e, reference.as_deref()),
+        };
+        let hub = self.hub.clone();
+        let (user, session, outbox) = (self.user, self.id, self.outbox.clone());
+        let reference_for_error = reference.clone();
+        let fut = async move {
+            let join = if join {
+                Some(hub.users.get(&hub.db, user).await?)
+            } else {
+                None
+            };
+            addr.send(Subscribe {
+                session,
+                user,
+                outbox,
+                since_seq,
+                join,
+                reference,
+            })
+            .await?
+        };
+        ctx.wait(fut.into_actor(self).map(move |res, act, _| match res {
+            Ok(()) => {
+                act.subscriptions.insert(room);
+            }
+            Err(e) => act.send_error(&e, reference_for_error.as_deref()),
+        }));
+    }
+}
+
+/// The `ref` of a frame that failed to parse, if it is JSON with a string `ref`.
+fn ref_of_broken_frame(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    value.get("ref")?.as_str().map(str::to_owned)
+}

@@ -1,0 +1,116 @@
+//! SessionActor: one per WebSocket connection.
+//! Owns: the connection's outbox, its rate bucket and the set of rooms it is
+//! subscribed to. Talks to: rooms (`send().await`, one frame at a time so a
+//! client's frames keep their order), the session index. The socket itself
+//! is written by the writer task (`writer.rs`), which drains the outbox.
+
+mod inbound;
+mod outbox;
+mod throttle;
+pub mod writer;
+
+pub use outbox::{CLOSE_SLOW_CONSUMER, Outbox, Outgoing, SessionHandle, SessionIndex};
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+
+use crate::actors::room::messages::Unsubscribe;
+use crate::domain::{RoomId, SessionId, UserId};
+use crate::state::Hub;
+use throttle::TokenBucket;
+
+pub struct SessionActor {
+    id: SessionId,
+    user: UserId,
+    hub: Arc<Hub>,
+    outbox: Outbox,
+    /// Rooms this connection asked for; unsubscribed on stop.
+    subscriptions: HashSet<RoomId>,
+    /// Any inbound frame counts as a sign of life.
+    last_seen: Instant,
+    bucket: TokenBucket,
+    /// Consecutive frames the bucket refused; too many closes with 1008.
+    strikes: u32,
+    /// Subscribe to this room as soon as the connection opens (`/ws/rooms/{id}`).
+    initial_room: Option<RoomId>,
+}
+
+impl SessionActor {
+    pub fn new(user: UserId, hub: Arc<Hub>, outbox: Outbox, initial_room: Option<RoomId>) -> Self {
+        let limits = &hub.settings.limits;
+        let bucket = TokenBucket::new(limits.messages_burst, limits.messages_per_sec);
+        Self {
+            id: SessionId::next(),
+            user,
+            hub,
+            outbox,
+            subscriptions: HashSet::new(),
+            last_seen: Instant::now(),
+            bucket,
+            strikes: 0,
+            initial_room,
+        }
+    }
+
+    fn send_text(&self, text: String) {
+        self.outbox.offer(&text.into());
+    }
+
+    fn close(&self, code: u16, ctx: &mut Context<Self>) {
+        self.outbox.close(code);
+        ctx.stop();
+    }
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.hub.metrics.connections.inc();
+        self.hub.sessions.add(
+            self.user,
+            SessionHandle {
+                id: self.id,
+                outbox: self.outbox.clone(),
+            },
+        );
+        // Whoever closes the outbox (a room cutting off a slow reader, the
+        // writer finding the socket gone, shutdown) also ends this actor.
+        let closed = self.outbox.closed_token();
+        ctx.spawn(
+            async move { closed.cancelled_owned().await }
+                .into_actor(self)
+                .map(|_, _, ctx| ctx.stop()),
+        );
+        let ws = &self.hub.settings.websocket;
+        let timeout = ws.client_timeout;
+        ctx.run_interval(ws.heartbeat_interval, move |act, ctx| {
+            if act.last_seen.elapsed() > timeout {
+                act.close(1000, ctx);
+            } else {
+                act.outbox.push(Outgoing::Ping);
+            }
+        });
+        if let Some(room) = self.initial_room.take() {
+            self.subscribe(room, None, false, None, ctx);
+        }
+    }
+
+    fn stopping(&mut self, _: &mut Context<Self>) -> actix::Running {
+        for room in self.subscriptions.drain() {
+            if let Some(addr) = self.hub.rooms.get(&room) {
+                // do_send: this actor is stopping and cannot await; rooms
+                // treat Unsubscribe as idempotent.
+                addr.do_send(Unsubscribe { session: self.id });
+            }
+        }
+        self.hub.sessions.remove(self.user, self.id);
+        // Ends the writer if nobody closed the connection yet.
+        self.outbox.close(1000);
+        self.hub.metrics.connections.dec();
+        actix::Running::Stop
+    }
+}
