@@ -190,7 +190,10 @@ impl Settings {
                 anyhow::ensure!(path.exists(), "config file {} not found", path.display());
                 figment = figment.merge(Toml::file_exact(path));
             }
-            None => figment = figment.merge(Toml::file_exact("config.toml")),
+            None if Path::new("config.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("config.toml"));
+            }
+            None => {}
         }
         figment = figment.merge(Env::prefixed("PARLOR__").split("__"));
         let settings: Settings = figment.extract().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -217,7 +220,10 @@ impl Settings {
         if self.limits.max_frame_bytes < 128 {
             return bad("limits.max_frame_bytes must be at least 128");
         }
-        if !(self.limits.messages_per_sec > 0.0) || self.limits.messages_burst < 1 {
+        if self.limits.messages_per_sec.is_nan()
+            || self.limits.messages_per_sec <= 0.0
+            || self.limits.messages_burst < 1
+        {
             return bad("limits.messages_per_sec and limits.messages_burst must be positive");
         }
         if self.limits.session_outbox < 2 {

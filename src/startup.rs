@@ -102,8 +102,8 @@ pub struct ShutdownHandle {
 const CLOSE_FLUSH: Duration = Duration::from_secs(3);
 
 impl ShutdownHandle {
-    /// 1. stop accepting; 2. close every WebSocket with 1001 and let the
-    /// close frames go out; 3. stop the server; 4. stop the room arbiters.
+    /// In order: stop accepting; close every WebSocket with 1001 and let the
+    /// close frames go out; stop the server; stop the room arbiters.
     pub async fn shutdown(&self) {
         tracing::info!("shutting down");
         self.server.pause().await;

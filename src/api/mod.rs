@@ -50,6 +50,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             .route("/rooms/{id}/join", web::post().to(rooms::join_room))
             .route("/rooms/{id}/leave", web::post().to(rooms::leave_room))
             .route(
+                "/rooms/{id}/members/{user_id}/role",
+                web::put().to(rooms::set_member_role),
+            )
+            .route(
                 "/rooms/{id}/messages",
                 web::get().to(messages::list_messages),
             )

@@ -9,10 +9,12 @@ use serde::Deserialize;
 use crate::actors::registry::CreateRoom;
 use crate::actors::room::NewRoom;
 use crate::actors::room::messages::{
-    DeleteRoom, GetParticipants, GetRoom, Join, Leave, RoomPatch, UpdateRoom,
+    DeleteRoom, GetParticipants, GetRoom, Join, Leave, RoomPatch, SetRole, UpdateRoom,
 };
 use crate::auth::AuthUser;
-use crate::domain::{Description, RoomId, RoomName, RoomStatus, RoomView, Visibility};
+use crate::domain::{
+    Description, Role, RoomId, RoomName, RoomStatus, RoomView, UserId, Visibility,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -225,4 +227,29 @@ pub async fn leave_room(
     let room = state.room(path.into_inner())?;
     room.send(Leave { user: me.id }).await??;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+pub struct RoleBody {
+    role: Role,
+}
+
+/// `PUT /api/rooms/{id}/members/{user_id}/role` (owner) `{role}` → 200
+/// `participant`. `role` is "moderator" or "member"; a non-member is 404.
+pub async fn set_member_role(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    path: web::Path<(RoomId, UserId)>,
+    body: web::Json<RoleBody>,
+) -> ApiResult<HttpResponse> {
+    let (room_id, user) = path.into_inner();
+    let room = state.room(room_id)?;
+    let participant = room
+        .send(SetRole {
+            by: me.id,
+            user,
+            role: body.role,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(participant))
 }

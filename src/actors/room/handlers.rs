@@ -93,14 +93,14 @@ impl Handler<Leave> for RoomActor {
         }
         .encode();
         self.fanout(&frame, None, ctx);
-        if left.role == Role::Owner {
-            if let Some(heir) = self.members.successor() {
-                if let Some(m) = self.members.members.get_mut(&heir) {
-                    m.role = Role::Owner;
-                }
-                self.owner_id = heir;
-                self.broadcast_room_updated(ctx);
+        if left.role == Role::Owner
+            && let Some(heir) = self.members.successor()
+        {
+            if let Some(m) = self.members.members.get_mut(&heir) {
+                m.role = Role::Owner;
             }
+            self.owner_id = heir;
+            self.broadcast_room_updated(ctx);
         }
         self.arm_empty_timer(ctx);
         Ok(())
@@ -194,10 +194,6 @@ impl Handler<PostMessage> for RoomActor {
             deleted: false,
         });
         self.history.push(message.clone());
-        if let Some(m) = self.members.members.get_mut(&msg.author) {
-            // Your own message is read by definition.
-            m.read_seq = self.seq;
-        }
         if let Some(ack) = msg.ack {
             let frame = Event::Ack {
                 reference: ack.reference.as_deref(),
@@ -348,5 +344,31 @@ impl Handler<MarkRead> for RoomActor {
             .ok_or(ApiError::Forbidden("not a member of this room"))?;
         m.read_seq = m.read_seq.max(msg.seq.min(latest));
         Ok(())
+    }
+}
+
+impl Handler<SetRole> for RoomActor {
+    type Result = ApiResult<ParticipantView>;
+
+    fn handle(&mut self, msg: SetRole, _: &mut Context<Self>) -> Self::Result {
+        if !self.can_manage(msg.by, false) {
+            return Err(ApiError::Forbidden("only the owner may change roles"));
+        }
+        if msg.role == Role::Owner {
+            return Err(ApiError::invalid(
+                "role must be \"moderator\" or \"member\"",
+            ));
+        }
+        let member = self
+            .members
+            .members
+            .get_mut(&msg.user)
+            .ok_or(ApiError::NotFound("member"))?;
+        if member.role == Role::Owner {
+            return Err(ApiError::invalid("the owner's role cannot be changed"));
+        }
+        member.role = msg.role;
+        self.participant(msg.user)
+            .ok_or(ApiError::NotFound("member"))
     }
 }

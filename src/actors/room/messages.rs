@@ -144,3 +144,13 @@ pub struct MarkRead {
     pub user: UserId,
     pub seq: u64,
 }
+
+/// Handler → Room. The owner makes a member a moderator or back; replies
+/// with the participant.
+#[derive(Message)]
+#[rtype(result = "ApiResult<ParticipantView>")]
+pub struct SetRole {
+    pub by: UserId,
+    pub user: UserId,
+    pub role: crate::domain::Role,
+}

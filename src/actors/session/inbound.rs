@@ -58,7 +58,7 @@ impl SessionActor {
             }
         };
         if frame.is_rate_limited() && !self.admit() {
-            if self.strikes >= 2 * self.hub.settings.limits.messages_burst {
+            if self.strikes >= flood_strikes(self.hub.settings.limits.messages_burst) {
                 return self.close(1008, ctx);
             }
             let err = ApiError::RateLimited {
@@ -80,15 +80,15 @@ impl SessionActor {
                 join,
             } => self.subscribe(room, since_seq, join, reference, ctx),
             ClientFrame::Unsubscribe { room } => {
-                if self.subscriptions.remove(&room) {
-                    if let Ok(addr) = self.hub.room(room) {
-                        let session = self.id;
-                        ctx.wait(
-                            async move { addr.send(Unsubscribe { session }).await }
-                                .into_actor(self)
-                                .map(|_, _, _| ()),
-                        );
-                    }
+                if self.subscriptions.remove(&room)
+                    && let Ok(addr) = self.hub.room(room)
+                {
+                    let session = self.id;
+                    ctx.wait(
+                        async move { addr.send(Unsubscribe { session }).await }
+                            .into_actor(self)
+                            .map(|_, _, _| ()),
+                    );
                 }
             }
             ClientFrame::Message {
@@ -221,4 +221,11 @@ impl SessionActor {
 fn ref_of_broken_frame(text: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     value.get("ref")?.as_str().map(str::to_owned)
+}
+
+/// Consecutive refused frames after which a client counts as flooding and is
+/// closed with 1008: twice the burst, and never fewer than 10 so that a client
+/// politely retrying a small bucket is not mistaken for a flood.
+fn flood_strikes(burst: u32) -> u32 {
+    (2 * burst).max(10)
 }

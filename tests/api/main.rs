@@ -1,0 +1,13 @@
+//! Black-box tests: each test starts the real server on port 0 with its own
+//! temporary SQLite file and talks to it over real HTTP and WebSocket.
+
+mod auth;
+mod cli_config;
+mod helpers;
+mod lifecycle;
+mod messages;
+mod rooms;
+mod users;
+mod ws_client;
+mod ws_limits;
+mod ws_protocol;
