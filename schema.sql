@@ -29,3 +29,39 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id);
+
+-- version 2: persistent rooms, their members and every message
+CREATE TABLE IF NOT EXISTS rooms (
+    id               TEXT PRIMARY KEY,
+    name             TEXT NOT NULL,
+    description      TEXT NOT NULL,
+    owner_id         TEXT NOT NULL,
+    visibility       TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    max_participants INTEGER NOT NULL,
+    created_at       TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS room_members (
+    room_id    TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role       TEXT NOT NULL,
+    joined_at  TEXT NOT NULL,
+    join_order INTEGER NOT NULL,
+    read_seq   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS room_members_user ON room_members (user_id);
+
+CREATE TABLE IF NOT EXISTS messages (
+    id         TEXT PRIMARY KEY,
+    room_id    TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    author_id  TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    reply_to   TEXT,
+    created_at TEXT NOT NULL,
+    edited_at  TEXT,
+    deleted    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (room_id, seq)
+);

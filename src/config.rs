@@ -44,6 +44,8 @@ pub struct DatabaseSettings {
     pub path: PathBuf,
     /// r2d2 pool size (reads run in parallel under WAL).
     pub pool_size: u32,
+    /// Most writes the group-commit writer puts in one transaction (1 = no batching).
+    pub max_batch: usize,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -81,6 +83,10 @@ pub struct RoomSettings {
     pub history_len: usize,
     #[serde(rename = "empty_ttl_secs", with = "secs")]
     pub empty_ttl: Duration,
+    /// A persistent room with no subscribers stops its actor after this long;
+    /// it is revived from SQLite on demand.
+    #[serde(rename = "hibernate_after_secs", with = "secs")]
+    pub hibernate_after: Duration,
     pub default_max_participants: u32,
     pub max_participants_cap: u32,
 }
@@ -130,6 +136,7 @@ impl Default for DatabaseSettings {
         Self {
             path: PathBuf::from("parlor.db"),
             pool_size: 8,
+            max_batch: 512,
         }
     }
 }
@@ -149,6 +156,7 @@ impl Default for RoomSettings {
         Self {
             history_len: 200,
             empty_ttl: Duration::from_secs(600),
+            hibernate_after: Duration::from_secs(300),
             default_max_participants: 50,
             max_participants_cap: 10_000,
         }
@@ -231,6 +239,9 @@ impl Settings {
         }
         if self.limits.auth_attempts_per_min < 1 {
             return bad("limits.auth_attempts_per_min must be at least 1");
+        }
+        if self.database.max_batch < 1 {
+            return bad("database.max_batch must be at least 1");
         }
         if self.database.pool_size < 1 {
             return bad("database.pool_size must be at least 1");

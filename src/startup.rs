@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Actor, Addr};
+use actix::{Actor, Addr, AsyncContext};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 
@@ -15,6 +15,7 @@ use crate::auth::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::db::writer::Writer;
 use crate::metrics::Metrics;
 use crate::state::{AppState, Hub, UserDirectory};
 
@@ -39,19 +40,26 @@ impl Application {
         };
         let jwt = JwtKeys::new(secret.as_bytes(), settings.auth.access_ttl);
 
-        let hub = Arc::new(Hub {
-            db,
-            users: UserDirectory::default(),
-            rooms: Default::default(),
-            sessions: SessionIndex::default(),
-            metrics: Metrics::new(),
-            settings: settings.clone(),
+        let writer = Writer::start(db.location(), settings.database.max_batch)?;
+        let mut hub = None;
+        let registry = RegistryActor::create(|ctx| {
+            let shared = Arc::new(Hub {
+                db,
+                writer,
+                registry: ctx.address(),
+                users: UserDirectory::default(),
+                rooms: Default::default(),
+                sessions: SessionIndex::default(),
+                metrics: Metrics::new(),
+                settings: settings.clone(),
+            });
+            hub = Some(shared.clone());
+            RegistryActor::new(shared)
         });
-        let registry = RegistryActor::new(hub.clone()).start();
+        let hub = hub.expect("invariant: the registry's constructor ran");
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             jwt,
-            registry: registry.clone(),
             login_throttle: LoginThrottle::new(settings.limits.auth_attempts_per_min),
         });
 
@@ -116,5 +124,7 @@ impl ShutdownHandle {
         let registry = self.registry.clone();
         // The registry stops its arbiters when it stops.
         let _ = registry.send(crate::actors::registry::Stop).await;
+        // Every write queued by a room is on disk before the process exits.
+        self.hub.writer.flush().await;
     }
 }

@@ -21,6 +21,10 @@ use crate::metrics::Metrics;
 pub struct Hub {
     pub settings: Settings,
     pub db: Db,
+    /// The group-commit writer for persistent rooms.
+    pub writer: crate::db::writer::Writer,
+    /// For reviving hibernated rooms; the registry alone starts rooms.
+    pub registry: Addr<RegistryActor>,
     pub users: UserDirectory,
     /// Live rooms. Only the registry writes; everyone may read without
     /// queueing behind the registry's mailbox.
@@ -32,7 +36,6 @@ pub struct Hub {
 pub struct AppState {
     pub hub: Arc<Hub>,
     pub jwt: JwtKeys,
-    pub registry: Addr<RegistryActor>,
     pub login_throttle: LoginThrottle,
 }
 
@@ -44,10 +47,14 @@ impl std::ops::Deref for AppState {
 }
 
 impl Hub {
-    pub fn room(&self, id: RoomId) -> ApiResult<Addr<RoomActor>> {
-        self.rooms
-            .get(&id)
-            .map(|r| r.value().clone())
+    /// The live room, reviving a hibernated persistent room if need be.
+    pub async fn room(&self, id: RoomId) -> ApiResult<Addr<RoomActor>> {
+        if let Some(addr) = self.rooms.get(&id) {
+            return Ok(addr.value().clone());
+        }
+        self.registry
+            .send(crate::actors::registry::Revive { room: id })
+            .await??
             .ok_or(ApiError::NotFound("room"))
     }
 }

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::actors::room::messages::{GetMessages, Page, PostMessage};
+use crate::actors::room::messages::{GetMessages, GetRoom, Page, PostMessage};
 use crate::auth::AuthUser;
-use crate::domain::{MessageId, MessageText, RoomId};
+use crate::domain::{MessageId, MessageText, RoomId, Visibility};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -41,13 +41,26 @@ pub async fn list_messages(
         after: q.after,
         limit: limit.min(MAX_PAGE) as usize,
     };
-    let room = state.room(path.into_inner())?;
-    let messages = room
-        .send(GetMessages {
-            viewer: me.id,
-            page,
-        })
-        .await??;
+    let room_id = path.into_inner();
+    let room = state.room(room_id).await?;
+    let access = room.send(GetRoom { viewer: me.id }).await?;
+    if !access.view.persistent {
+        let messages = room
+            .send(GetMessages {
+                viewer: me.id,
+                page,
+            })
+            .await??;
+        return Ok(HttpResponse::Ok().json(messages));
+    }
+    // Everything acked is committed, so SQLite has the whole history.
+    if !access.is_member && access.view.visibility != Visibility::Public {
+        return Err(ApiError::Forbidden("this room is private"));
+    }
+    let messages = state
+        .db
+        .run(move |c| crate::db::rooms::page(c, room_id, page))
+        .await?;
     Ok(HttpResponse::Ok().json(messages))
 }
 
@@ -69,7 +82,7 @@ pub async fn post_message(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let text = MessageText::parse(&body.text, state.settings.limits.max_message_chars)?;
-    let room = state.room(path.into_inner())?;
+    let room = state.room(path.into_inner()).await?;
     // The author's name must be in the directory before the room builds the message.
     state.users.get(&state.db, me.id).await?;
     let message = room

@@ -56,13 +56,9 @@ pub async fn create_room(
         Some(n) => participant_limit(&state, n)?,
         None => state.settings.rooms.default_max_participants,
     };
-    if body.persistent == Some(true) {
-        return Err(ApiError::invalid(
-            "persistent rooms are not available on this server yet; create a temporary room",
-        ));
-    }
     let owner = state.users.get(&state.db, me.id).await?;
     let view = state
+        .hub
         .registry
         .send(CreateRoom {
             owner,
@@ -71,10 +67,10 @@ pub async fn create_room(
                 description: description.map(Description::into_inner).unwrap_or_default(),
                 visibility: body.visibility.unwrap_or_default(),
                 max_participants,
-                persistent: false,
+                persistent: body.persistent.unwrap_or(false),
             },
         })
-        .await?;
+        .await??;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -98,12 +94,19 @@ pub async fn list_rooms(
         .filter(|q| !q.is_empty());
     let addrs: Vec<_> = state.rooms.iter().map(|r| r.value().clone()).collect();
     let answers = join_all(addrs.iter().map(|a| a.send(GetRoom { viewer: me.id }))).await;
+    let live: Vec<RoomId> = state.rooms.iter().map(|r| *r.key()).collect();
+    let viewer = me.id;
+    let dormant = state
+        .db
+        .run(move |c| crate::db::rooms::list_dormant(c, viewer, &live))
+        .await?;
     let mut rooms: Vec<RoomView> = answers
         .into_iter()
         // A room that stopped meanwhile is simply not listed.
         .filter_map(Result::ok)
         .filter(|a| a.is_member || a.view.visibility == Visibility::Public)
         .map(|a| a.view)
+        .chain(dormant)
         .filter(|r| query.status.is_none_or(|s| r.status == s))
         .filter(|r| {
             needle.as_ref().is_none_or(|n| {
@@ -127,7 +130,7 @@ pub async fn get_room(
     me: AuthUser,
     path: web::Path<RoomId>,
 ) -> ApiResult<HttpResponse> {
-    let room = state.room(path.into_inner())?;
+    let room = state.room(path.into_inner()).await?;
     let access = room.send(GetRoom { viewer: me.id }).await?;
     Ok(HttpResponse::Ok().json(access.view))
 }
@@ -164,7 +167,7 @@ pub async fn update_room(
             .transpose()?,
         visibility: body.visibility,
     };
-    let room = state.room(path.into_inner())?;
+    let room = state.room(path.into_inner()).await?;
     let by_admin = state.users.get(&state.db, me.id).await?.is_admin;
     let view = room
         .send(UpdateRoom {
@@ -182,7 +185,7 @@ pub async fn delete_room(
     me: AuthUser,
     path: web::Path<RoomId>,
 ) -> ApiResult<HttpResponse> {
-    let room = state.room(path.into_inner())?;
+    let room = state.room(path.into_inner()).await?;
     let by_admin = state.users.get(&state.db, me.id).await?.is_admin;
     room.send(DeleteRoom {
         by: me.id,
@@ -199,7 +202,7 @@ pub async fn list_participants(
     me: AuthUser,
     path: web::Path<RoomId>,
 ) -> ApiResult<HttpResponse> {
-    let room = state.room(path.into_inner())?;
+    let room = state.room(path.into_inner()).await?;
     let participants = room.send(GetParticipants { viewer: me.id }).await??;
     Ok(HttpResponse::Ok().json(participants))
 }
@@ -211,7 +214,7 @@ pub async fn join_room(
     me: AuthUser,
     path: web::Path<RoomId>,
 ) -> ApiResult<HttpResponse> {
-    let room = state.room(path.into_inner())?;
+    let room = state.room(path.into_inner()).await?;
     let user = state.users.get(&state.db, me.id).await?;
     let view = room.send(Join { user }).await??;
     Ok(HttpResponse::Ok().json(view))
@@ -224,7 +227,7 @@ pub async fn leave_room(
     me: AuthUser,
     path: web::Path<RoomId>,
 ) -> ApiResult<HttpResponse> {
-    let room = state.room(path.into_inner())?;
+    let room = state.room(path.into_inner()).await?;
     room.send(Leave { user: me.id }).await??;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -243,7 +246,7 @@ pub async fn set_member_role(
     body: web::Json<RoleBody>,
 ) -> ApiResult<HttpResponse> {
     let (room_id, user) = path.into_inner();
-    let room = state.room(room_id)?;
+    let room = state.room(room_id).await?;
     let participant = room
         .send(SetRole {
             by: me.id,

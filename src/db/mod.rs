@@ -3,8 +3,10 @@
 //! async worker thread.
 
 pub mod meta;
+pub mod rooms;
 pub mod tokens;
 pub mod users;
+pub mod writer;
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,32 +23,34 @@ pub const SCHEMA: &str = include_str!("../../schema.sql");
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// What SQLite opens: the file, or a shared in-memory database's URI.
+    location: std::path::PathBuf,
 }
 
 impl Db {
     pub fn open(path: &Path, pool_size: u32) -> anyhow::Result<Db> {
+        // Each plain `:memory:` connection is its own database; a named
+        // shared-cache one lets the pool and the writer see the same data.
         let in_memory = path.as_os_str() == ":memory:";
-        let manager = if in_memory {
-            SqliteConnectionManager::memory()
-        } else {
-            SqliteConnectionManager::file(path)
-        }
-        .with_init(|c| {
-            c.busy_timeout(Duration::from_secs(5))?;
-            // WAL + NORMAL: a commit survives a process crash (kill -9); only
-            // an OS crash can lose the last transactions.
-            c.execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
-                 PRAGMA foreign_keys = ON;",
+        let location = if in_memory {
+            format!(
+                "file:parlor-{}?mode=memory&cache=shared",
+                uuid::Uuid::new_v4()
             )
-        });
-        // Each `:memory:` connection is its own database, so share one.
+            .into()
+        } else {
+            path.to_path_buf()
+        };
+        let manager = SqliteConnectionManager::file(&location).with_init(configure);
         let size = if in_memory { 1 } else { pool_size };
         let pool = Pool::builder().max_size(size).build(manager)?;
         let mut conn = pool.get()?;
         migrate(&mut conn)?;
-        Ok(Db { pool })
+        Ok(Db { pool, location })
+    }
+
+    pub fn location(&self) -> &Path {
+        &self.location
     }
 
     /// Runs `f` with a pooled connection on the blocking pool.
@@ -71,6 +75,24 @@ impl Db {
         let mut conn = self.pool.get()?;
         f(&mut conn)
     }
+}
+
+fn configure(c: &mut Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(Duration::from_secs(5))?;
+    // WAL + NORMAL: a commit survives a process crash (kill -9); only an OS
+    // crash can lose the last transactions.
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+}
+
+/// A connection outside the pool (the writer's own).
+pub fn open_connection(path: &Path) -> anyhow::Result<Connection> {
+    let mut c = Connection::open(path)?;
+    configure(&mut c)?;
+    Ok(c)
 }
 
 /// Applies every schema step above the database's `user_version`, in one

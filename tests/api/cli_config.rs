@@ -331,7 +331,6 @@ async fn the_metrics_endpoint_exports_the_named_series() {
     }
 }
 
-#[ignore = "persistent rooms land with issue 5"]
 #[actix_web::test]
 async fn sigterm_flushes_a_persistent_room_so_a_restart_sees_every_message() {
     let dir = tempfile::tempdir().unwrap();

@@ -317,7 +317,6 @@ async fn a_temporary_rooms_history_ring_keeps_history_len_and_reports_a_gap() {
     }
 }
 
-#[ignore = "persistent rooms land with issue 5"]
 #[actix_web::test]
 async fn a_persistent_room_keeps_every_message_so_there_is_no_gap() {
     let app = spawn_app_with(|s| s.rooms.history_len = 5).await;

@@ -500,7 +500,6 @@ async fn a_temporary_room_keeps_only_the_last_history_len_messages() {
     assert_eq!(next["seq"], 9, "seq keeps growing past the ring");
 }
 
-#[ignore = "persistent rooms land with issue 5"]
 #[actix_web::test]
 async fn a_persistent_room_keeps_every_message() {
     let app = spawn_app_with(|s| s.rooms.history_len = 5).await;
@@ -514,7 +513,6 @@ async fn a_persistent_room_keeps_every_message() {
     assert_eq!(page(&app, &alice, &room, "before=4").await, seqs(1..=3));
 }
 
-#[ignore = "persistent rooms land with issue 5"]
 #[actix_web::test]
 async fn a_persistent_rooms_messages_survive_a_restart_and_seq_continues() {
     let app = spawn_app().await;

@@ -547,7 +547,6 @@ async fn the_owner_deleting_a_room_is_204_and_the_room_is_gone() {
     assert_eq!(status, 404);
 }
 
-#[ignore = "persistent rooms land with issue 5"]
 #[actix_web::test]
 async fn deleting_a_persistent_room_removes_it_for_good() {
     let app = spawn_app().await;
@@ -943,7 +942,6 @@ async fn a_temporary_room_left_empty_is_destroyed_after_empty_ttl() {
     assert_eq!(app.join(&bob, id(&room)).await.0, 404);
 }
 
-#[ignore = "persistent rooms land with issue 5"]
 #[actix_web::test]
 async fn a_persistent_room_left_empty_outlives_empty_ttl() {
     let app = spawn_app_with(|s| s.rooms.empty_ttl = Duration::from_millis(300)).await;
@@ -984,7 +982,6 @@ async fn an_empty_temporary_room_is_still_there_before_empty_ttl() {
 
 // ---- restarts ----
 
-#[ignore = "persistent rooms land with issue 5"]
 #[actix_web::test]
 async fn a_persistent_room_and_its_members_survive_a_restart_and_a_temporary_one_does_not() {
     let app = spawn_app().await;

@@ -5,7 +5,7 @@
 mod handlers;
 mod messages;
 
-pub use messages::{CreateRoom, RoomStopped, Stop};
+pub use messages::{CreateRoom, Revive, RoomStopped, Stop};
 
 use std::sync::Arc;
 

@@ -3,10 +3,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{ActorContext, AsyncContext, Context, Handler, MessageResult};
+use actix::{
+    ActorContext, ActorFutureExt, AsyncContext, Context, Handler, MessageResult, ResponseActFuture,
+    WrapFuture, fut,
+};
 
 use super::RoomActor;
+use super::history::SUBSCRIBE_MAX;
 use super::messages::*;
+use super::persist::PendingPost;
+use crate::db::writer::WriteOp;
 use crate::domain::{
     AuthorView, MessageId, MessageView, ParticipantView, Role, RoomStatus, RoomView, UserView,
     Visibility,
@@ -54,6 +60,7 @@ impl RoomActor {
         self.hub.users.put(user);
         self.members
             .add(user.id, Role::Member, crate::domain::now(), self.seq);
+        self.persist_member(user.id);
         self.disarm_empty_timer(ctx);
         if let Some(member) = self.participant(user.id) {
             let frame = Event::MemberJoined {
@@ -87,6 +94,7 @@ impl Handler<Leave> for RoomActor {
         let Some(left) = self.members.remove(user) else {
             return Err(ApiError::conflict("not a member of this room"));
         };
+        self.persist(WriteOp::RemoveMember(self.id, user));
         let frame = Event::MemberLeft {
             room: self.id,
             user,
@@ -100,9 +108,12 @@ impl Handler<Leave> for RoomActor {
                 m.role = Role::Owner;
             }
             self.owner_id = heir;
+            self.persist_member(heir);
+            self.persist(WriteOp::UpdateRoom(self.row()));
             self.broadcast_room_updated(ctx);
         }
         self.arm_empty_timer(ctx);
+        self.arm_hibernate_timer(ctx);
         Ok(())
     }
 }
@@ -132,42 +143,145 @@ impl Handler<UpdateRoom> for RoomActor {
         if let Some(v) = p.visibility {
             self.visibility = v;
         }
+        self.persist(WriteOp::UpdateRoom(self.row()));
         self.broadcast_room_updated(ctx);
         Ok(self.view(Some(msg.by)))
     }
 }
 
 impl Handler<DeleteRoom> for RoomActor {
-    type Result = ApiResult<()>;
+    type Result = ResponseActFuture<Self, ApiResult<()>>;
 
-    fn handle(&mut self, msg: DeleteRoom, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: DeleteRoom, _: &mut Context<Self>) -> Self::Result {
         if !self.can_manage(msg.by, msg.by_admin) {
-            return Err(ApiError::Forbidden(
+            return Box::pin(fut::ready(Err(ApiError::Forbidden(
                 "only the owner or an admin may delete this room",
-            ));
+            ))));
         }
-        let frame = Event::RoomDeleted { room: self.id }.encode();
-        for user in self.members.members.keys() {
-            self.hub.sessions.send_to_user(*user, &frame);
-        }
-        self.members.subscribers.clear();
-        ctx.stop();
-        Ok(())
+        // A persistent room is gone only once its rows are; until then the
+        // actor stays up, so nothing can revive it from the database.
+        let writer = self.hub.writer.clone();
+        let (id, persistent) = (self.id, self.persistent);
+        Box::pin(
+            async move {
+                if persistent {
+                    writer.commit(WriteOp::DeleteRoom(id)).await
+                } else {
+                    Ok(())
+                }
+            }
+            .into_actor(self)
+            .map(|res, room, ctx| {
+                res?;
+                let frame = Event::RoomDeleted { room: room.id }.encode();
+                for user in room.members.members.keys() {
+                    room.hub.sessions.send_to_user(*user, &frame);
+                }
+                room.members.subscribers.clear();
+                ctx.stop();
+                Ok(())
+            }),
+        )
     }
 }
 
 impl Handler<PostMessage> for RoomActor {
-    type Result = ApiResult<Arc<MessageView>>;
+    type Result = ResponseActFuture<Self, ApiResult<Arc<MessageView>>>;
 
     fn handle(&mut self, msg: PostMessage, ctx: &mut Context<Self>) -> Self::Result {
         let arrived = Instant::now();
+        // A reply to a message older than the ring: ask SQLite first.
+        if let Some(parent) = msg.reply_to
+            && self.persistent
+            && self.history.find(parent).is_none()
+            && !self.history.covers(1)
+        {
+            let (db, id) = (self.hub.db.clone(), self.id);
+            return Box::pin(
+                async move {
+                    db.run(move |c| crate::db::rooms::message_in_room(c, id, parent))
+                        .await
+                }
+                .into_actor(self)
+                .then(move |found, room, ctx| match found {
+                    Ok(true) => room.post(msg, arrived, true, ctx),
+                    Ok(false) => Box::pin(fut::ready(Err(ApiError::invalid(
+                        "reply_to must name a message of this room",
+                    )))),
+                    Err(e) => Box::pin(fut::ready(Err(e))),
+                }),
+            );
+        }
+        self.post(msg, arrived, false, ctx)
+    }
+}
+
+impl RoomActor {
+    fn post(
+        &mut self,
+        msg: PostMessage,
+        arrived: Instant,
+        parent_checked: bool,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, ApiResult<Arc<MessageView>>> {
+        let message = match self.accept_post(&msg, parent_checked) {
+            Ok(m) => m,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        if !self.persistent {
+            self.publish(message.clone(), msg.ack, arrived, ctx);
+            return Box::pin(fut::ready(Ok(message)));
+        }
+        // Durable: queue the insert; ack and broadcast after the commit.
+        let seq = message.seq;
+        let committed = self
+            .hub
+            .writer
+            .submit(WriteOp::InsertMessage(message.clone()));
+        self.pending.insert(
+            seq,
+            PendingPost {
+                message: message.clone(),
+                ack: msg.ack,
+                arrived,
+                outcome: None,
+            },
+        );
+        let committed = match committed {
+            Ok(rx) => rx,
+            Err(e) => {
+                self.settle(seq, false, ctx);
+                return Box::pin(fut::ready(Err(e)));
+            }
+        };
+        Box::pin(committed.into_actor(self).map(move |res, room, ctx| {
+            let ok = matches!(res, Ok(Ok(())));
+            room.settle(seq, ok, ctx);
+            if ok {
+                Ok(message)
+            } else {
+                Err(ApiError::internal("the message could not be stored"))
+            }
+        }))
+    }
+}
+
+impl RoomActor {
+    /// Checks a post and builds the message with the next `seq`.
+    fn accept_post(
+        &mut self,
+        msg: &PostMessage,
+        parent_checked: bool,
+    ) -> ApiResult<Arc<MessageView>> {
         if !self.members.is_member(msg.author) {
             return Err(ApiError::Forbidden("join the room before posting"));
         }
         if self.status == RoomStatus::Inactive {
             return Err(ApiError::conflict("this room is inactive"));
         }
-        if let Some(parent) = msg.reply_to {
+        if let Some(parent) = msg.reply_to
+            && !parent_checked
+        {
             self.check_reply_target(parent)?;
         }
         let author = self
@@ -185,7 +299,7 @@ impl Handler<PostMessage> for RoomActor {
                 username: author.username.clone(),
                 display_name: author.display_name.clone(),
             },
-            text: msg.text.into_inner(),
+            text: msg.text.as_str().to_owned(),
             reply_to: msg.reply_to,
             attachments: Vec::new(),
             reactions: Default::default(),
@@ -193,27 +307,6 @@ impl Handler<PostMessage> for RoomActor {
             edited_at: None,
             deleted: false,
         });
-        self.history.push(message.clone());
-        if let Some(ack) = msg.ack {
-            let frame = Event::Ack {
-                reference: ack.reference.as_deref(),
-                id: message.id,
-                seq: message.seq,
-            }
-            .encode();
-            ack.outbox.offer(&frame);
-        }
-        let frame = Event::Message {
-            room: self.id,
-            message: &message,
-        }
-        .encode();
-        self.fanout(&frame, None, ctx);
-        self.hub.metrics.messages.inc();
-        self.hub
-            .metrics
-            .fanout_seconds
-            .observe(arrived.elapsed().as_secs_f64());
         Ok(message)
     }
 }
@@ -241,27 +334,79 @@ impl Handler<GetMessages> for RoomActor {
 }
 
 impl Handler<Subscribe> for RoomActor {
-    type Result = ApiResult<()>;
+    type Result = ResponseActFuture<Self, ApiResult<()>>;
 
     fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) -> Self::Result {
         if !self.members.is_member(msg.user) {
-            match (&msg.join, self.visibility) {
-                (_, Visibility::Private) => {
-                    return Err(ApiError::Forbidden("this room is private"));
-                }
-                (Some(user), Visibility::Public) => self.join(user, ctx)?,
-                (None, Visibility::Public) => {
-                    return Err(ApiError::Forbidden(
-                        "join the room first (or subscribe with join: true)",
-                    ));
-                }
+            let joined = match (&msg.join, self.visibility) {
+                (_, Visibility::Private) => Err(ApiError::Forbidden("this room is private")),
+                (Some(user), Visibility::Public) => self.join(user, ctx),
+                (None, Visibility::Public) => Err(ApiError::Forbidden(
+                    "join the room first (or subscribe with join: true)",
+                )),
+            };
+            if let Err(e) = joined {
+                return Box::pin(fut::ready(Err(e)));
             }
         }
+        // A persistent room keeps everything: what the ring has dropped
+        // comes from SQLite, and the ring supplies whatever commits meanwhile.
+        if let Some(since) = msg.since_seq
+            && self.persistent
+            && since < self.seq
+            && !self.history.covers(since + 1)
+        {
+            let (db, id) = (self.hub.db.clone(), self.id);
+            let page = Page {
+                before: None,
+                after: Some(since),
+                limit: SUBSCRIBE_MAX + 1,
+            };
+            return Box::pin(
+                async move { db.run(move |c| crate::db::rooms::page(c, id, page)).await }
+                    .into_actor(self)
+                    .map(move |stored, room, ctx| {
+                        room.complete_subscribe(msg, Some(stored?), ctx);
+                        Ok(())
+                    }),
+            );
+        }
+        self.complete_subscribe(msg, None, ctx);
+        Box::pin(fut::ready(Ok(())))
+    }
+}
+
+impl RoomActor {
+    /// Adds the subscriber, queues its `subscribed` reply, announces presence.
+    fn complete_subscribe(
+        &mut self,
+        msg: Subscribe,
+        stored: Option<Vec<MessageView>>,
+        ctx: &mut Context<Self>,
+    ) {
         let came_online = self
             .members
             .subscribe(msg.session, msg.user, msg.outbox.clone());
+        self.arm_hibernate_timer(ctx);
         let members = self.participants();
-        let (history, more, gap) = self.history.since(msg.since_seq, self.seq);
+        let (history, more, gap) = match stored {
+            None => self.history.since(msg.since_seq, self.seq),
+            Some(rows) => {
+                let since = msg.since_seq.unwrap_or(0);
+                let mut by_seq: std::collections::BTreeMap<u64, Arc<MessageView>> =
+                    rows.into_iter().map(|m| (m.seq, Arc::new(m))).collect();
+                for m in self.history.page(Page {
+                    before: None,
+                    after: Some(since),
+                    limit: SUBSCRIBE_MAX + 1,
+                }) {
+                    by_seq.insert(m.seq, m);
+                }
+                let history: Vec<_> = by_seq.into_values().take(SUBSCRIBE_MAX).collect();
+                let more = history.last().is_some_and(|m| m.seq < self.seq);
+                (history, more, false)
+            }
+        };
         let frame = Event::Subscribed {
             room: self.id,
             members: &members,
@@ -273,7 +418,7 @@ impl Handler<Subscribe> for RoomActor {
         .encode();
         if !msg.outbox.offer(&frame) {
             self.drop_subscription(msg.session, ctx);
-            return Ok(());
+            return;
         }
         if came_online {
             let frame = Event::Presence {
@@ -284,7 +429,6 @@ impl Handler<Subscribe> for RoomActor {
             .encode();
             self.fanout(&frame, Some(msg.user), ctx);
         }
-        Ok(())
     }
 }
 
@@ -343,6 +487,7 @@ impl Handler<MarkRead> for RoomActor {
             .get_mut(&msg.user)
             .ok_or(ApiError::Forbidden("not a member of this room"))?;
         m.read_seq = m.read_seq.max(msg.seq.min(latest));
+        self.persist_member(msg.user);
         Ok(())
     }
 }
@@ -368,6 +513,7 @@ impl Handler<SetRole> for RoomActor {
             return Err(ApiError::invalid("the owner's role cannot be changed"));
         }
         member.role = msg.role;
+        self.persist_member(msg.user);
         self.participant(msg.user)
             .ok_or(ApiError::NotFound("member"))
     }

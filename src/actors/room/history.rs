@@ -45,6 +45,11 @@ impl History {
         }
     }
 
+    /// Whether the ring still holds `seq` or anything older.
+    pub fn covers(&self, seq: u64) -> bool {
+        self.first_seq().is_some_and(|first| first <= seq)
+    }
+
     pub fn find(&self, id: MessageId) -> Option<&Arc<MessageView>> {
         self.ring.iter().rev().find(|m| m.id == id)
     }

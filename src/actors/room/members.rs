@@ -91,6 +91,16 @@ impl Members {
         Some((sub.user, offline))
     }
 
+    /// Restores a stored member, keeping its join order.
+    pub fn restore(&mut self, user: UserId, member: Member) {
+        self.next_order = self.next_order.max(member.order);
+        self.members.insert(user, member);
+    }
+
+    pub fn subscriber_count(&self) -> usize {
+        self.subscribers.len()
+    }
+
     /// Removes a member and all their subscriptions.
     pub fn remove(&mut self, user: UserId) -> Option<Member> {
         self.subscribers.retain(|_, s| s.user != user);

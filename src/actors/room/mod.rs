@@ -8,6 +8,7 @@ mod handlers;
 mod history;
 mod members;
 pub mod messages;
+mod persist;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,6 +53,11 @@ pub struct RoomActor {
     typing: HashMap<UserId, (SessionId, SpawnHandle)>,
     /// Runs while the room has no members; destroys it when it fires.
     empty_timer: Option<SpawnHandle>,
+    /// Persistent rooms: runs while nobody is subscribed; stops the actor.
+    hibernate_timer: Option<SpawnHandle>,
+    /// Persistent rooms: posts waiting for their commit, by `seq`. They are
+    /// released (stored in the ring, acked, broadcast) strictly in `seq` order.
+    pending: std::collections::BTreeMap<u64, persist::PendingPost>,
     hub: Arc<Hub>,
     registry: Addr<RegistryActor>,
 }
@@ -82,6 +88,8 @@ impl RoomActor {
             history: History::new(hub.settings.rooms.history_len),
             typing: HashMap::new(),
             empty_timer: None,
+            hibernate_timer: None,
+            pending: Default::default(),
             hub,
             registry,
         }
@@ -164,6 +172,7 @@ impl RoomActor {
         let Some((user, went_offline)) = self.members.unsubscribe(session) else {
             return;
         };
+        self.arm_hibernate_timer(ctx);
         if self.typing.get(&user).is_some_and(|(s, _)| *s == session) {
             self.stop_typing(user, ctx);
         }
@@ -203,7 +212,8 @@ impl RoomActor {
 
     /// Starts the empty-room timer when the last member has gone.
     fn arm_empty_timer(&mut self, ctx: &mut Context<Self>) {
-        if self.members.count() > 0 || self.empty_timer.is_some() {
+        // A persistent room outlives its members; it only hibernates.
+        if self.persistent || self.members.count() > 0 || self.empty_timer.is_some() {
             return;
         }
         let ttl = self.hub.settings.rooms.empty_ttl;
@@ -231,13 +241,17 @@ impl Actor for RoomActor {
         // of growing memory; 16 (the default) is too small for a busy room.
         ctx.set_mailbox_capacity(1024);
         self.hub.metrics.rooms.inc();
+        self.arm_hibernate_timer(ctx);
     }
 
-    fn stopping(&mut self, _: &mut Context<Self>) -> actix::Running {
+    fn stopping(&mut self, ctx: &mut Context<Self>) -> actix::Running {
         self.hub.metrics.rooms.dec();
         // do_send: the room is stopping and cannot await; the registry only
         // forgets the room, which is idempotent.
-        self.registry.do_send(RoomStopped { room: self.id });
+        self.registry.do_send(RoomStopped {
+            room: self.id,
+            addr: ctx.address(),
+        });
         actix::Running::Stop
     }
 }

@@ -80,8 +80,9 @@ impl SessionActor {
                 join,
             } => self.subscribe(room, since_seq, join, reference, ctx),
             ClientFrame::Unsubscribe { room } => {
+                // A hibernated room has no subscribers to drop: no revival.
                 if self.subscriptions.remove(&room)
-                    && let Ok(addr) = self.hub.room(room)
+                    && let Some(addr) = self.hub.rooms.get(&room).map(|a| a.clone())
                 {
                     let session = self.id;
                     ctx.wait(
@@ -156,15 +157,12 @@ impl SessionActor {
         T: 'static,
         crate::actors::room::RoomActor: actix::Handler<M>,
     {
-        let addr = match self.hub.room(room) {
-            Ok(addr) => addr,
-            Err(e) => return self.send_error(&e, reference.as_deref()),
-        };
+        let hub = self.hub.clone();
         ctx.wait(
-            async move { addr.send(msg).await }
+            async move { hub.room(room).await?.send(msg).await? }
                 .into_actor(self)
-                .map(move |res, act, _| {
-                    if let Err(e) = res.map_err(ApiError::from).and_then(|r| r) {
+                .map(move |res: Result<T, ApiError>, act, _| {
+                    if let Err(e) = res {
                         act.send_error(&e, reference.as_deref());
                     }
                 }),
@@ -185,14 +183,11 @@ impl SessionActor {
                 ApiError::conflict(format!("a connection may hold at most {max} subscriptions"));
             return self.send_error(&err, reference.as_deref());
         }
-        let addr = match self.hub.room(room) {
-            Ok(addr) => addr,
-            Err(e) => return self.send_error(&e, reference.as_deref()),
-        };
         let hub = self.hub.clone();
         let (user, session, outbox) = (self.user, self.id, self.outbox.clone());
         let reference_for_error = reference.clone();
         let fut = async move {
+            let addr = hub.room(room).await?;
             let join = if join {
                 Some(hub.users.get(&hub.db, user).await?)
             } else {

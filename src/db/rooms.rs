@@ -1,0 +1,366 @@
+//! Persistent rooms: the `rooms`, `room_members` and `messages` tables.
+//! Writes go through the group-commit writer (`actors::room::persist`);
+//! reads run on the blocking pool.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::actors::room::messages::Page;
+use crate::domain::{
+    AuthorView, MessageView, Role, RoomId, RoomStatus, RoomView, Timestamp, UserId, Visibility,
+};
+use crate::error::ApiError;
+
+fn visibility_str(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Public => "public",
+        Visibility::Private => "private",
+    }
+}
+
+fn status_str(s: RoomStatus) -> &'static str {
+    match s {
+        RoomStatus::Active => "active",
+        RoomStatus::Inactive => "inactive",
+    }
+}
+
+pub fn role_str(r: Role) -> &'static str {
+    match r {
+        Role::Owner => "owner",
+        Role::Moderator => "moderator",
+        Role::Member => "member",
+    }
+}
+
+fn parse_role(s: &str) -> Role {
+    match s {
+        "owner" => Role::Owner,
+        "moderator" => Role::Moderator,
+        _ => Role::Member,
+    }
+}
+
+fn conversion(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, what.into())
+}
+
+fn ts(r: &Row<'_>, i: usize) -> rusqlite::Result<Timestamp> {
+    let s: String = r.get(i)?;
+    Timestamp::parse(&s).ok_or_else(|| conversion("timestamp"))
+}
+
+fn id<T: std::str::FromStr>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|_| conversion("id"))
+}
+
+/// The durable parts of a room's settings.
+pub struct RoomRow {
+    pub id: RoomId,
+    pub name: String,
+    pub description: String,
+    pub owner_id: UserId,
+    pub visibility: Visibility,
+    pub status: RoomStatus,
+    pub max_participants: u32,
+    pub created_at: Timestamp,
+}
+
+pub struct MemberRow {
+    pub user: UserId,
+    pub role: Role,
+    pub joined_at: Timestamp,
+    pub order: u64,
+    pub read_seq: u64,
+}
+
+/// Everything needed to revive a room's actor.
+pub struct StoredRoom {
+    pub room: RoomRow,
+    pub members: Vec<MemberRow>,
+    pub last_seq: u64,
+    /// The latest messages, oldest first, for the history ring.
+    pub recent: Vec<MessageView>,
+}
+
+const ROOM_COLUMNS: &str =
+    "id, name, description, owner_id, visibility, status, max_participants, created_at";
+
+fn room_row(r: &Row<'_>) -> rusqlite::Result<RoomRow> {
+    let visibility: String = r.get(4)?;
+    let status: String = r.get(5)?;
+    Ok(RoomRow {
+        id: id(r, 0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        owner_id: id(r, 3)?,
+        visibility: if visibility == "private" {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+        status: if status == "inactive" {
+            RoomStatus::Inactive
+        } else {
+            RoomStatus::Active
+        },
+        max_participants: r.get(6)?,
+        created_at: ts(r, 7)?,
+    })
+}
+
+const MESSAGE_SELECT: &str =
+    "SELECT m.id, m.room_id, m.seq, m.author_id, u.username, u.display_name,
+        m.text, m.reply_to, m.created_at, m.edited_at, m.deleted
+     FROM messages m JOIN users u ON u.id = m.author_id";
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
+    let reply_to: Option<String> = r.get(7)?;
+    let edited_at: Option<String> = r.get(9)?;
+    Ok(MessageView {
+        id: id(r, 0)?,
+        room_id: id(r, 1)?,
+        seq: r.get(2)?,
+        author: AuthorView {
+            id: id(r, 3)?,
+            username: r.get(4)?,
+            display_name: r.get(5)?,
+        },
+        text: r.get(6)?,
+        reply_to: reply_to.and_then(|s| s.parse().ok()),
+        attachments: Vec::new(),
+        reactions: Default::default(),
+        created_at: ts(r, 8)?,
+        edited_at: edited_at.as_deref().and_then(Timestamp::parse),
+        deleted: r.get(10)?,
+    })
+}
+
+pub fn load(
+    conn: &Connection,
+    room: RoomId,
+    history_len: usize,
+) -> Result<Option<StoredRoom>, ApiError> {
+    let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?1");
+    let Some(row) = conn
+        .query_row(&sql, params![room.to_string()], room_row)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, role, joined_at, join_order, read_seq FROM room_members
+         WHERE room_id = ?1 ORDER BY join_order",
+    )?;
+    let members = stmt
+        .query_map(params![room.to_string()], |r| {
+            let role: String = r.get(1)?;
+            Ok(MemberRow {
+                user: id(r, 0)?,
+                role: parse_role(&role),
+                joined_at: ts(r, 2)?,
+                order: r.get(3)?,
+                read_seq: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let last_seq: u64 = conn.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE room_id = ?1",
+        params![room.to_string()],
+        |r| r.get(0),
+    )?;
+    let recent = page(
+        conn,
+        room,
+        Page {
+            before: None,
+            after: None,
+            limit: history_len,
+        },
+    )?;
+    Ok(Some(StoredRoom {
+        room: row,
+        members,
+        last_seq,
+        recent,
+    }))
+}
+
+/// SPEC §8 paging over stored messages, ascending.
+pub fn page(conn: &Connection, room: RoomId, page: Page) -> Result<Vec<MessageView>, ApiError> {
+    let after = page.after.map_or(0, |a| a as i64);
+    let before = page.before.map_or(i64::MAX, |b| b as i64);
+    let order = if page.after.is_some() { "ASC" } else { "DESC" };
+    let sql = format!(
+        "{MESSAGE_SELECT} WHERE m.room_id = ?1 AND m.seq > ?2 AND m.seq < ?3
+         ORDER BY m.seq {order} LIMIT ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = stmt
+        .query_map(
+            params![room.to_string(), after, before, page.limit as i64],
+            message_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    if page.after.is_none() {
+        out.reverse();
+    }
+    Ok(out)
+}
+
+/// Whether message `id` belongs to `room` (and is not deleted).
+pub fn message_in_room(
+    conn: &Connection,
+    room: RoomId,
+    id: crate::domain::MessageId,
+) -> Result<bool, ApiError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM messages WHERE id = ?1 AND room_id = ?2 AND deleted = 0",
+            params![id.to_string(), room.to_string()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Persistent rooms that have no live actor, as `viewer` sees them.
+pub fn list_dormant(
+    conn: &Connection,
+    viewer: UserId,
+    live: &[RoomId],
+) -> Result<Vec<RoomView>, ApiError> {
+    let sql = format!(
+        "SELECT {ROOM_COLUMNS},
+            (SELECT COUNT(*) FROM room_members rm WHERE rm.room_id = r.id),
+            me.role, me.read_seq
+         FROM rooms r LEFT JOIN room_members me ON me.room_id = r.id AND me.user_id = ?1
+         WHERE r.visibility = 'public' OR me.user_id IS NOT NULL"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params![viewer.to_string()], |r| {
+            let role: Option<String> = r.get(9)?;
+            let read_seq: Option<u64> = r.get(10)?;
+            Ok((room_row(r)?, r.get::<_, u64>(8)?, role, read_seq))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut unread_stmt = conn.prepare_cached(
+        "SELECT COUNT(*) FROM messages WHERE room_id = ?1 AND seq > ?2 AND author_id <> ?3",
+    )?;
+    let mut out = Vec::new();
+    for (room, count, role, read_seq) in rows {
+        if live.contains(&room.id) {
+            continue;
+        }
+        let unread = match read_seq {
+            Some(seq) => Some(
+                unread_stmt
+                    .query_row(params![room.id.to_string(), seq, viewer.to_string()], |r| {
+                        r.get::<_, u64>(0)
+                    })?,
+            ),
+            None => None,
+        };
+        out.push(RoomView {
+            id: room.id,
+            name: room.name,
+            description: room.description,
+            owner_id: room.owner_id,
+            visibility: room.visibility,
+            status: room.status,
+            max_participants: room.max_participants,
+            participant_count: count as usize,
+            online_count: 0,
+            persistent: true,
+            created_at: room.created_at,
+            role: role.as_deref().map(parse_role),
+            unread,
+        });
+    }
+    Ok(out)
+}
+
+// ---- writes, run by the group-commit writer inside its transaction ----
+
+pub fn insert_room(tx: &Connection, r: &RoomRow) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO rooms (id, name, description, owner_id, visibility, status, max_participants, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            r.id.to_string(),
+            r.name,
+            r.description,
+            r.owner_id.to_string(),
+            visibility_str(r.visibility),
+            status_str(r.status),
+            r.max_participants,
+            r.created_at.to_rfc3339(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn update_room(tx: &Connection, r: &RoomRow) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE rooms SET name = ?2, description = ?3, owner_id = ?4, visibility = ?5, status = ?6,
+            max_participants = ?7 WHERE id = ?1",
+        params![
+            r.id.to_string(),
+            r.name,
+            r.description,
+            r.owner_id.to_string(),
+            visibility_str(r.visibility),
+            status_str(r.status),
+            r.max_participants,
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn delete_room(tx: &Connection, room: RoomId) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM rooms WHERE id = ?1", params![room.to_string()])?;
+    Ok(())
+}
+
+pub fn upsert_member(tx: &Connection, room: RoomId, m: &MemberRow) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO room_members (room_id, user_id, role, joined_at, join_order, read_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET role = excluded.role, read_seq = excluded.read_seq",
+        params![
+            room.to_string(),
+            m.user.to_string(),
+            role_str(m.role),
+            m.joined_at.to_rfc3339(),
+            m.order,
+            m.read_seq,
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn remove_member(tx: &Connection, room: RoomId, user: UserId) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+        params![room.to_string(), user.to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn insert_message(tx: &Connection, m: &MessageView) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO messages (id, room_id, seq, author_id, text, reply_to, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    stmt.execute(params![
+        m.id.to_string(),
+        m.room_id.to_string(),
+        m.seq,
+        m.author.id.to_string(),
+        m.text,
+        m.reply_to.map(|r| r.to_string()),
+        m.created_at.to_rfc3339(),
+    ])?;
+    Ok(())
+}
