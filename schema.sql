@@ -65,3 +65,66 @@ CREATE TABLE IF NOT EXISTS messages (
     deleted    INTEGER NOT NULL DEFAULT 0,
     UNIQUE (room_id, seq)
 );
+
+-- version 3: room governance (bans, invites, join requests), blocks, direct messages
+CREATE TABLE IF NOT EXISTS room_bans (
+    room_id    TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL,
+    by_id      TEXT NOT NULL,
+    reason     TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (room_id, user_id)
+);
+
+CREATE TABLE IF NOT EXISTS room_invites (
+    id         TEXT PRIMARY KEY,
+    room_id    TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL,
+    by_id      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (room_id, user_id)
+);
+
+-- Only pending requests are kept; a decided request is deleted.
+CREATE TABLE IF NOT EXISTS join_requests (
+    id         TEXT PRIMARY KEY,
+    room_id    TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (room_id, user_id)
+);
+
+CREATE TABLE IF NOT EXISTS blocks (
+    blocker_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    blocked_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+);
+
+-- A 1:1 conversation; user_a < user_b so each pair has one row.
+CREATE TABLE IF NOT EXISTS conversations (
+    id         TEXT PRIMARY KEY,
+    user_a     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_b     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    last_seq   INTEGER NOT NULL DEFAULT 0,
+    read_a     INTEGER NOT NULL DEFAULT 0,
+    read_b     INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (user_a, user_b)
+);
+CREATE INDEX IF NOT EXISTS conversations_b ON conversations (user_b);
+
+CREATE TABLE IF NOT EXISTS dm_messages (
+    id              TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    author_id       TEXT NOT NULL,
+    text            TEXT NOT NULL,
+    reply_to        TEXT,
+    created_at      TEXT NOT NULL,
+    edited_at       TEXT,
+    deleted         INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (conversation_id, seq)
+);

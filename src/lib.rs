@@ -19,6 +19,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod dms;
 pub mod domain;
 pub mod error;
 pub mod metrics;

@@ -40,6 +40,10 @@ impl Application {
         };
         let jwt = JwtKeys::new(secret.as_bytes(), settings.auth.access_ttl);
 
+        let disabled = db
+            .run(|c| crate::db::users::disabled_ids(c))
+            .await
+            .map_err(|e| anyhow::anyhow!("loading disabled accounts: {e}"))?;
         let writer = Writer::start(db.location(), settings.database.max_batch)?;
         let mut hub = None;
         let registry = RegistryActor::create(|ctx| {
@@ -51,6 +55,7 @@ impl Application {
                 rooms: Default::default(),
                 sessions: SessionIndex::default(),
                 metrics: Metrics::new(),
+                disabled: disabled.iter().copied().collect(),
                 settings: settings.clone(),
             });
             hub = Some(shared.clone());

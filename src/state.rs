@@ -31,6 +31,8 @@ pub struct Hub {
     pub rooms: DashMap<RoomId, Addr<RoomActor>>,
     pub sessions: SessionIndex,
     pub metrics: Metrics,
+    /// Disabled accounts: their tokens are refused at once.
+    pub disabled: dashmap::DashSet<UserId>,
 }
 
 pub struct AppState {
@@ -43,6 +45,17 @@ impl std::ops::Deref for AppState {
     type Target = Hub;
     fn deref(&self) -> &Hub {
         &self.hub
+    }
+}
+
+impl AppState {
+    /// A valid access token of an account that is not disabled.
+    pub fn verify_token(&self, token: &str) -> ApiResult<UserId> {
+        let id = self.jwt.verify(token)?;
+        if self.disabled.contains(&id) {
+            return Err(ApiError::Unauthorized("this account is disabled"));
+        }
+        Ok(id)
     }
 }
 

@@ -118,11 +118,12 @@ pub async fn login(
                 .as_ref()
                 .map_or(password::decoy_hash(), |r| &r.password_hash);
             let ok = password::verify(&password, stored);
-            Ok(record.filter(|r| ok && !r.disabled).map(|r| r.view))
+            Ok(record.filter(|_| ok).map(|r| (r.view, r.disabled)))
         })
         .await?;
     match user {
-        Some(user) => Ok(HttpResponse::Ok().json(issue(&state, user).await?)),
+        Some((_, true)) => Err(ApiError::Forbidden("this account is disabled")),
+        Some((user, false)) => Ok(HttpResponse::Ok().json(issue(&state, user).await?)),
         None => {
             state.login_throttle.record_failure(&username, ip);
             Err(ApiError::Unauthorized("wrong username or password"))

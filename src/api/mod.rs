@@ -1,8 +1,11 @@
 //! REST routes, one file per URL segment, and the framework error handlers
 //! that keep every refusal in the SPEC's error envelope.
 
+mod admin;
 mod auth;
+mod dms;
 mod messages;
+mod moderation;
 mod ops;
 mod rooms;
 mod users;
@@ -54,6 +57,50 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 web::put().to(rooms::set_member_role),
             )
             .route(
+                "/rooms/{id}/kick/{user_id}",
+                web::post().to(moderation::kick_member),
+            )
+            .route("/rooms/{id}/bans", web::get().to(moderation::list_bans))
+            .route(
+                "/rooms/{id}/bans/{user_id}",
+                web::delete().to(moderation::unban_member),
+            )
+            .route(
+                "/rooms/{id}/join-requests",
+                web::post().to(moderation::request_to_join),
+            )
+            .route(
+                "/rooms/{id}/join-requests",
+                web::get().to(moderation::list_join_requests),
+            )
+            .route(
+                "/rooms/{id}/join-requests/{rid}/approve",
+                web::post().to(moderation::approve_join_request),
+            )
+            .route(
+                "/rooms/{id}/join-requests/{rid}/deny",
+                web::post().to(moderation::deny_join_request),
+            )
+            .route(
+                "/rooms/{id}/invites",
+                web::post().to(moderation::invite_user),
+            )
+            .route("/users/{id}/block", web::post().to(users::block_user))
+            .route("/users/{id}/block", web::delete().to(users::unblock_user))
+            .route("/admin/rooms", web::get().to(admin::list_all_rooms))
+            .route(
+                "/admin/users/{id}/disable",
+                web::post().to(admin::disable_user),
+            )
+            .route(
+                "/admin/users/{id}/enable",
+                web::post().to(admin::enable_user),
+            )
+            .route("/dms", web::post().to(dms::open_conversation))
+            .route("/dms", web::get().to(dms::list_conversations))
+            .route("/dms/{id}/messages", web::get().to(dms::list_dm_messages))
+            .route("/dms/{id}/messages", web::post().to(dms::send_dm))
+            .route(
                 "/rooms/{id}/messages",
                 web::get().to(messages::list_messages),
             )
@@ -63,6 +110,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             ),
     )
     .default_service(web::to(not_found));
+}
+
+/// A JSON body that may be left out entirely (empty → defaults).
+fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

@@ -100,3 +100,37 @@ pub async fn get_user(
     let user = state.users.get(&state.db, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(&*user))
 }
+
+/// `POST /api/users/{id}/block` → 204. A blocked user cannot DM or invite
+/// the blocker. Blocking oneself → 422; unknown user → 404.
+pub async fn block_user(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    path: web::Path<UserId>,
+) -> ApiResult<HttpResponse> {
+    let other = path.into_inner();
+    if other == me.id {
+        return Err(ApiError::invalid("you cannot block yourself"));
+    }
+    state.users.get(&state.db, other).await?;
+    state
+        .db
+        .run(move |c| db::users::block(c, me.id, other))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /api/users/{id}/block` → 204 (idempotent).
+pub async fn unblock_user(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    path: web::Path<UserId>,
+) -> ApiResult<HttpResponse> {
+    let other = path.into_inner();
+    state.users.get(&state.db, other).await?;
+    state
+        .db
+        .run(move |c| db::users::unblock(c, me.id, other))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

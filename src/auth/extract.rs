@@ -29,7 +29,7 @@ impl FromRequest for AuthUser {
         };
         ready(match bearer_token(req) {
             None => Err(ApiError::Unauthorized("missing bearer token")),
-            Some(token) => state.jwt.verify(token).map(|id| AuthUser { id }),
+            Some(token) => state.verify_token(token).map(|id| AuthUser { id }),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! callers run it on the blocking pool (`Db::run`), never on an actor or
 //! async worker thread.
 
+pub mod dms;
 pub mod meta;
 pub mod rooms;
 pub mod tokens;

@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::actors::room::messages::Page;
+use crate::actors::room::{Ban, Governance, PendingInvite, PendingRequest};
 use crate::domain::{
     AuthorView, MessageView, Role, RoomId, RoomStatus, RoomView, Timestamp, UserId, Visibility,
 };
@@ -81,6 +82,7 @@ pub struct StoredRoom {
     pub last_seq: u64,
     /// The latest messages, oldest first, for the history ring.
     pub recent: Vec<MessageView>,
+    pub governance: Governance,
 }
 
 const ROOM_COLUMNS: &str =
@@ -178,12 +180,68 @@ pub fn load(
             limit: history_len,
         },
     )?;
+    let governance = load_governance(conn, room)?;
     Ok(Some(StoredRoom {
         room: row,
         members,
         last_seq,
         recent,
+        governance,
     }))
+}
+
+fn load_governance(conn: &Connection, room: RoomId) -> Result<Governance, ApiError> {
+    let mut g = Governance::default();
+    let key = room.to_string();
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, by_id, reason, created_at FROM room_bans WHERE room_id = ?1",
+    )?;
+    for row in stmt.query_map(params![key], |r| {
+        Ok((
+            id::<UserId>(r, 0)?,
+            Ban {
+                by: id(r, 1)?,
+                reason: r.get(2)?,
+                created_at: ts(r, 3)?,
+            },
+        ))
+    })? {
+        let (user, ban) = row?;
+        g.bans.insert(user, ban);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, id, by_id, created_at FROM room_invites WHERE room_id = ?1",
+    )?;
+    for row in stmt.query_map(params![key], |r| {
+        Ok((
+            id::<UserId>(r, 0)?,
+            PendingInvite {
+                id: id(r, 1)?,
+                by: id(r, 2)?,
+                created_at: ts(r, 3)?,
+            },
+        ))
+    })? {
+        let (user, invite) = row?;
+        g.invites.insert(user, invite);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, id, message, created_at FROM join_requests WHERE room_id = ?1",
+    )?;
+    for row in stmt.query_map(params![key], |r| {
+        Ok((
+            id::<UserId>(r, 0)?,
+            PendingRequest {
+                id: id(r, 1)?,
+                message: r.get(2)?,
+                created_at: ts(r, 3)?,
+            },
+        ))
+    })? {
+        let (user, request) = row?;
+        g.requests.insert(user, request);
+    }
+    Ok(g)
 }
 
 /// SPEC §8 paging over stored messages, ascending.
@@ -222,6 +280,37 @@ pub fn message_in_room(
         )
         .optional()?
         .is_some())
+}
+
+/// Every persistent room without a live actor (for admins).
+pub fn list_dormant_all(conn: &Connection, live: &[RoomId]) -> Result<Vec<RoomView>, ApiError> {
+    let sql = format!(
+        "SELECT {ROOM_COLUMNS}, (SELECT COUNT(*) FROM room_members rm WHERE rm.room_id = r.id)
+         FROM rooms r"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok((room_row(r)?, r.get::<_, u64>(8)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(room, _)| !live.contains(&room.id))
+        .map(|(room, count)| RoomView {
+            id: room.id,
+            name: room.name,
+            description: room.description,
+            owner_id: room.owner_id,
+            visibility: room.visibility,
+            status: room.status,
+            max_participants: room.max_participants,
+            participant_count: count as usize,
+            online_count: 0,
+            persistent: true,
+            created_at: room.created_at,
+            role: None,
+            unread: None,
+        })
+        .collect())
 }
 
 /// Persistent rooms that have no live actor, as `viewer` sees them.

@@ -122,3 +122,51 @@ pub fn set_password_hash(conn: &Connection, id: UserId, hash: &str) -> Result<()
     )?;
     Ok(())
 }
+
+/// Whether `blocker` has blocked `blocked`.
+pub fn is_blocked(conn: &Connection, blocker: UserId, blocked: UserId) -> Result<bool, ApiError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2",
+            params![blocker.to_string(), blocked.to_string()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+pub fn block(conn: &Connection, blocker: UserId, blocked: UserId) -> Result<(), ApiError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3)",
+        params![
+            blocker.to_string(),
+            blocked.to_string(),
+            crate::domain::now().to_rfc3339()
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn unblock(conn: &Connection, blocker: UserId, blocked: UserId) -> Result<(), ApiError> {
+    conn.execute(
+        "DELETE FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2",
+        params![blocker.to_string(), blocked.to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn set_disabled(conn: &Connection, id: UserId, disabled: bool) -> Result<bool, ApiError> {
+    Ok(conn.execute(
+        "UPDATE users SET disabled = ?2 WHERE id = ?1",
+        params![id.to_string(), disabled],
+    )? > 0)
+}
+
+pub fn disabled_ids(conn: &Connection) -> Result<Vec<UserId>, ApiError> {
+    let mut stmt = conn.prepare("SELECT id FROM users WHERE disabled = 1")?;
+    let ids = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .filter_map(|r| r.ok().and_then(|s| s.parse().ok()))
+        .collect();
+    Ok(ids)
+}

@@ -7,11 +7,11 @@
 use std::path::Path;
 use std::thread;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, params};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::rooms::{self, MemberRow, RoomRow};
-use crate::domain::{MessageView, RoomId, UserId};
+use crate::domain::{MessageView, RoomId, Timestamp, UserId};
 use crate::error::ApiError;
 
 pub enum WriteOp {
@@ -21,6 +21,30 @@ pub enum WriteOp {
     UpsertMember(RoomId, MemberRow),
     RemoveMember(RoomId, UserId),
     InsertMessage(std::sync::Arc<MessageView>),
+    UpsertBan {
+        room: RoomId,
+        user: UserId,
+        by: UserId,
+        reason: Option<String>,
+        created_at: Timestamp,
+    },
+    RemoveBan(RoomId, UserId),
+    UpsertInvite {
+        id: uuid::Uuid,
+        room: RoomId,
+        user: UserId,
+        by: UserId,
+        created_at: Timestamp,
+    },
+    RemoveInvite(RoomId, UserId),
+    UpsertRequest {
+        id: uuid::Uuid,
+        room: RoomId,
+        user: UserId,
+        message: String,
+        created_at: Timestamp,
+    },
+    RemoveRequest(RoomId, UserId),
     /// Nothing to write: answered once everything queued before it is committed.
     Flush,
 }
@@ -141,6 +165,81 @@ fn write(tx: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
         WriteOp::UpsertMember(room, m) => rooms::upsert_member(tx, *room, m),
         WriteOp::RemoveMember(room, user) => rooms::remove_member(tx, *room, *user),
         WriteOp::InsertMessage(m) => rooms::insert_message(tx, m),
+        WriteOp::UpsertBan {
+            room,
+            user,
+            by,
+            reason,
+            created_at,
+        } => tx
+            .execute(
+                "INSERT OR REPLACE INTO room_bans (room_id, user_id, by_id, reason, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    room.to_string(),
+                    user.to_string(),
+                    by.to_string(),
+                    reason,
+                    created_at.to_rfc3339()
+                ],
+            )
+            .map(drop),
+        WriteOp::RemoveBan(room, user) => tx
+            .execute(
+                "DELETE FROM room_bans WHERE room_id = ?1 AND user_id = ?2",
+                params![room.to_string(), user.to_string()],
+            )
+            .map(drop),
+        WriteOp::UpsertInvite {
+            id,
+            room,
+            user,
+            by,
+            created_at,
+        } => tx
+            .execute(
+                "INSERT OR REPLACE INTO room_invites (id, room_id, user_id, by_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id.to_string(),
+                    room.to_string(),
+                    user.to_string(),
+                    by.to_string(),
+                    created_at.to_rfc3339()
+                ],
+            )
+            .map(drop),
+        WriteOp::RemoveInvite(room, user) => tx
+            .execute(
+                "DELETE FROM room_invites WHERE room_id = ?1 AND user_id = ?2",
+                params![room.to_string(), user.to_string()],
+            )
+            .map(drop),
+        WriteOp::UpsertRequest {
+            id,
+            room,
+            user,
+            message,
+            created_at,
+        } => tx
+            .execute(
+                "INSERT OR REPLACE INTO join_requests (id, room_id, user_id, message, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id.to_string(),
+                    room.to_string(),
+                    user.to_string(),
+                    message,
+                    created_at.to_rfc3339()
+                ],
+            )
+            .map(drop),
+        WriteOp::RemoveRequest(room, user) => tx
+            .execute(
+                "DELETE FROM join_requests WHERE room_id = ?1 AND user_id = ?2",
+                params![room.to_string(), user.to_string()],
+            )
+            .map(drop),
         WriteOp::Flush => Ok(()),
     }
 }

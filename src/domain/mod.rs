@@ -8,6 +8,9 @@ mod user;
 
 pub use ids::{MessageId, RoomId, SessionId, UserId};
 pub use message::{AuthorView, MessageText, MessageView};
-pub use room::{Description, ParticipantView, Role, RoomName, RoomStatus, RoomView, Visibility};
+pub use room::{
+    BanView, Description, InviteView, JoinRequestView, ParticipantView, RequestStatus, Role,
+    RoomName, RoomStatus, RoomView, Visibility,
+};
 pub use time::{Timestamp, now};
 pub use user::{DisplayName, Email, Password, UserView, Username};

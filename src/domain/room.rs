@@ -97,3 +97,42 @@ pub struct ParticipantView {
     pub joined_at: super::Timestamp,
     pub online: bool,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Denied,
+}
+
+/// A `join request`: `{id, room, user, message, status, created_at, decided_at}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct JoinRequestView {
+    pub id: uuid::Uuid,
+    pub room: super::RoomId,
+    pub user: std::sync::Arc<super::UserView>,
+    pub message: String,
+    pub status: RequestStatus,
+    pub created_at: super::Timestamp,
+    pub decided_at: Option<super::Timestamp>,
+}
+
+/// An `invite`: `{id, room, user, by, created_at}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InviteView {
+    pub id: uuid::Uuid,
+    pub room: super::RoomId,
+    pub user: std::sync::Arc<super::UserView>,
+    pub by: std::sync::Arc<super::UserView>,
+    pub created_at: super::Timestamp,
+}
+
+/// A ban: `{user, by, reason, created_at}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BanView {
+    pub user: std::sync::Arc<super::UserView>,
+    pub by: super::UserId,
+    pub reason: Option<String>,
+    pub created_at: super::Timestamp,
+}

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{MessageId, MessageView, ParticipantView, RoomId, RoomView, UserId};
+use crate::domain::{
+    JoinRequestView, MessageId, MessageView, ParticipantView, RoomId, RoomView, UserId, UserView,
+};
 
 /// A client frame: `{"type": …, "ref"?: …, …}`.
 #[derive(Debug, Deserialize)]
@@ -39,9 +41,21 @@ pub enum ClientFrame {
         room: RoomId,
         typing: bool,
     },
+    /// Marks a room (`room`) or a DM conversation (`conversation`) read.
     Read {
-        room: RoomId,
+        room: Option<RoomId>,
+        conversation: Option<uuid::Uuid>,
         seq: u64,
+    },
+    Dm {
+        conversation: uuid::Uuid,
+        text: String,
+        reply_to: Option<MessageId>,
+    },
+    Signal {
+        room: RoomId,
+        to: UserId,
+        data: serde_json::Value,
     },
     Ping,
 }
@@ -51,7 +65,10 @@ impl ClientFrame {
     pub fn is_rate_limited(&self) -> bool {
         matches!(
             self,
-            ClientFrame::Message { .. } | ClientFrame::Typing { .. }
+            ClientFrame::Message { .. }
+                | ClientFrame::Typing { .. }
+                | ClientFrame::Dm { .. }
+                | ClientFrame::Signal { .. }
         )
     }
 }
@@ -103,6 +120,32 @@ pub enum Event<'a> {
     },
     RoomDeleted {
         room: RoomId,
+    },
+    Kicked {
+        room: RoomId,
+        reason: Option<&'a str>,
+        banned: bool,
+    },
+    JoinRequest {
+        room: RoomId,
+        request: &'a JoinRequestView,
+    },
+    JoinApproved {
+        room: RoomId,
+        info: &'a RoomView,
+    },
+    JoinDenied {
+        room: RoomId,
+    },
+    Invited {
+        room: RoomId,
+        info: &'a RoomView,
+        by: &'a UserView,
+    },
+    Signal {
+        room: RoomId,
+        from: UserId,
+        data: &'a serde_json::Value,
     },
     Pong {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]

@@ -56,7 +56,7 @@ async fn start_session(
         .as_deref()
         .or_else(|| bearer_token(req))
         .ok_or(ApiError::Unauthorized("missing token"))?;
-    let user = state.jwt.verify(token)?;
+    let user = state.verify_token(token)?;
     // The account must still exist; this also warms the user directory.
     state
         .users

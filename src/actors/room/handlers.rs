@@ -14,8 +14,8 @@ use super::messages::*;
 use super::persist::PendingPost;
 use crate::db::writer::WriteOp;
 use crate::domain::{
-    AuthorView, MessageId, MessageView, ParticipantView, Role, RoomStatus, RoomView, UserView,
-    Visibility,
+    AuthorView, MessageId, MessageView, ParticipantView, Role, RoomStatus, RoomView, UserId,
+    UserView, Visibility,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::ws::protocol::Event;
@@ -43,12 +43,18 @@ impl Handler<GetParticipants> for RoomActor {
 }
 
 impl RoomActor {
-    /// Adds `user` as a member: the room must be public, active and not full.
-    fn join(&mut self, user: &Arc<UserView>, ctx: &mut Context<Self>) -> ApiResult<()> {
+    /// Adds `user` as a member: the room must be active and not full, and
+    /// public unless they hold an invite (which this uses up). Banned users
+    /// stay out.
+    pub(super) fn join(&mut self, user: &Arc<UserView>, ctx: &mut Context<Self>) -> ApiResult<()> {
         if self.members.is_member(user.id) {
             return Err(ApiError::conflict("already a member of this room"));
         }
-        if self.visibility == Visibility::Private {
+        if self.is_banned(user.id) {
+            return Err(ApiError::Forbidden("you are banned from this room"));
+        }
+        let invited = self.governance.invites.contains_key(&user.id);
+        if self.visibility == Visibility::Private && !invited {
             return Err(ApiError::Forbidden("this room is private"));
         }
         if self.status == RoomStatus::Inactive {
@@ -57,12 +63,22 @@ impl RoomActor {
         if self.members.count() >= self.max_participants as usize {
             return Err(ApiError::conflict("this room is full"));
         }
+        if invited {
+            self.governance.invites.remove(&user.id);
+            self.persist(WriteOp::RemoveInvite(self.id, user.id));
+        }
         self.hub.users.put(user);
+        self.admit(user.id, ctx);
+        Ok(())
+    }
+
+    /// Makes `user` a member and tells the room.
+    pub(super) fn admit(&mut self, user: UserId, ctx: &mut Context<Self>) {
         self.members
-            .add(user.id, Role::Member, crate::domain::now(), self.seq);
-        self.persist_member(user.id);
+            .add(user, Role::Member, crate::domain::now(), self.seq);
+        self.persist_member(user);
         self.disarm_empty_timer(ctx);
-        if let Some(member) = self.participant(user.id) {
+        if let Some(member) = self.participant(user) {
             let frame = Event::MemberJoined {
                 room: self.id,
                 member: &member,
@@ -70,7 +86,6 @@ impl RoomActor {
             .encode();
             self.fanout(&frame, None, ctx);
         }
-        Ok(())
     }
 }
 
@@ -516,5 +531,26 @@ impl Handler<SetRole> for RoomActor {
         self.persist_member(msg.user);
         self.participant(msg.user)
             .ok_or(ApiError::NotFound("member"))
+    }
+}
+
+impl Handler<RelaySignal> for RoomActor {
+    type Result = ApiResult<()>;
+
+    fn handle(&mut self, msg: RelaySignal, _: &mut Context<Self>) -> Self::Result {
+        if !self.members.is_member(msg.from) {
+            return Err(ApiError::Forbidden("not a member of this room"));
+        }
+        if !self.members.is_member(msg.to) {
+            return Err(ApiError::NotFound("member"));
+        }
+        let frame = Event::Signal {
+            room: self.id,
+            from: msg.from,
+            data: &msg.data,
+        }
+        .encode();
+        self.hub.sessions.send_to_user(msg.to, &frame);
+        Ok(())
     }
 }

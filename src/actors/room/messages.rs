@@ -154,3 +154,80 @@ pub struct SetRole {
     pub user: UserId,
     pub role: crate::domain::Role,
 }
+
+/// Handler → Room. Remove `user` (and with `ban`, keep them out). Owner and
+/// admins may kick anyone but the owner; moderators only members. Banning a
+/// non-member is allowed (pre-emptive).
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct Kick {
+    pub by: UserId,
+    pub by_admin: bool,
+    pub user: UserId,
+    pub ban: bool,
+    pub reason: Option<String>,
+}
+
+/// Handler → Room. Lift a ban (owner, moderator, admin).
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct Unban {
+    pub by: UserId,
+    pub by_admin: bool,
+    pub user: UserId,
+}
+
+/// Handler → Room. The room's bans (owner, moderator, admin).
+#[derive(Message)]
+#[rtype(result = "ApiResult<Vec<crate::domain::BanView>>")]
+pub struct ListBans {
+    pub by: UserId,
+    pub by_admin: bool,
+}
+
+/// Handler → Room. A non-member asks to join a private room; owner and
+/// moderators get `join_request` live.
+#[derive(Message)]
+#[rtype(result = "ApiResult<crate::domain::JoinRequestView>")]
+pub struct RequestJoin {
+    pub user: Arc<UserView>,
+    pub message: String,
+}
+
+/// Handler → Room. Pending requests (owner, moderator, admin).
+#[derive(Message)]
+#[rtype(result = "ApiResult<Vec<crate::domain::JoinRequestView>>")]
+pub struct ListJoinRequests {
+    pub by: UserId,
+    pub by_admin: bool,
+}
+
+/// Handler → Room. Approve or deny a pending request; the requester is told live.
+#[derive(Message)]
+#[rtype(result = "ApiResult<crate::domain::JoinRequestView>")]
+pub struct DecideJoinRequest {
+    pub by: UserId,
+    pub by_admin: bool,
+    pub request: uuid::Uuid,
+    pub approve: bool,
+}
+
+/// Handler → Room. Invite `user` (owner, moderator, admin); they get
+/// `invited` live and may then join directly, once.
+#[derive(Message)]
+#[rtype(result = "ApiResult<crate::domain::InviteView>")]
+pub struct Invite {
+    pub by: Arc<UserView>,
+    pub by_admin: bool,
+    pub user: Arc<UserView>,
+}
+
+/// Session → Room. Relay WebRTC signalling `data` to `to`'s connections;
+/// both must be members.
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct RelaySignal {
+    pub from: UserId,
+    pub to: UserId,
+    pub data: serde_json::Value,
+}

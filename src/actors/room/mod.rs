@@ -4,6 +4,8 @@
 //! Talks to: sessions (via `Outbox::offer`, never awaited), the registry
 //! (`RoomStopped`, from `stopping()`). Never awaits a session or blocks its arbiter.
 
+mod governance;
+pub use governance::{Ban, Governance, PendingInvite, PendingRequest};
 mod handlers;
 mod history;
 mod members;
@@ -58,6 +60,8 @@ pub struct RoomActor {
     /// Persistent rooms: posts waiting for their commit, by `seq`. They are
     /// released (stored in the ring, acked, broadcast) strictly in `seq` order.
     pending: std::collections::BTreeMap<u64, persist::PendingPost>,
+    /// Bans, open invites, pending join requests.
+    governance: governance::Governance,
     hub: Arc<Hub>,
     registry: Addr<RegistryActor>,
 }
@@ -90,6 +94,7 @@ impl RoomActor {
             empty_timer: None,
             hibernate_timer: None,
             pending: Default::default(),
+            governance: Default::default(),
             hub,
             registry,
         }

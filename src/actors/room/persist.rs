@@ -33,6 +33,7 @@ impl RoomActor {
             members: rows,
             last_seq,
             recent,
+            governance,
         } = stored;
         let mut members = Members::default();
         for m in rows {
@@ -67,6 +68,7 @@ impl RoomActor {
             empty_timer: None,
             hibernate_timer: None,
             pending: Default::default(),
+            governance,
             hub,
             registry,
         }

@@ -7,7 +7,7 @@ use actix_ws::{AggregatedMessage, ProtocolError};
 
 use super::{Outgoing, SessionActor};
 use crate::actors::room::messages::{
-    AckTo, MarkRead, PostMessage, SetTyping, Subscribe, Unsubscribe,
+    AckTo, MarkRead, PostMessage, RelaySignal, SetTyping, Subscribe, Unsubscribe,
 };
 use crate::domain::{MessageText, RoomId};
 use crate::error::ApiError;
@@ -122,10 +122,78 @@ impl SessionActor {
                 };
                 self.ask_room(room, msg, reference, ctx);
             }
-            ClientFrame::Read { room, seq } => {
+            ClientFrame::Read {
+                room: Some(room),
+                conversation: None,
+                seq,
+            } => {
                 let msg = MarkRead {
                     user: self.user,
                     seq,
+                };
+                self.ask_room(room, msg, reference, ctx);
+            }
+            ClientFrame::Read {
+                room: None,
+                conversation: Some(conversation),
+                seq,
+            } => {
+                let (db, me) = (self.hub.db.clone(), self.user);
+                ctx.wait(
+                    async move {
+                        db.run(move |c| crate::db::dms::mark_read(c, conversation, me, seq))
+                            .await
+                    }
+                    .into_actor(self)
+                    .map(move |res, act, _| match res {
+                        Ok(true) => {}
+                        Ok(false) => act
+                            .send_error(&ApiError::NotFound("conversation"), reference.as_deref()),
+                        Err(e) => act.send_error(&e, reference.as_deref()),
+                    }),
+                );
+            }
+            ClientFrame::Read { .. } => self.send_error(
+                &ApiError::bad_request("read needs exactly one of `room` or `conversation`"),
+                reference.as_deref(),
+            ),
+            ClientFrame::Dm {
+                conversation,
+                text,
+                reply_to,
+            } => {
+                let text =
+                    match MessageText::parse(&text, self.hub.settings.limits.max_message_chars) {
+                        Ok(t) => t,
+                        Err(e) => return self.send_error(&e, reference.as_deref()),
+                    };
+                let (hub, me) = (self.hub.clone(), self.user);
+                ctx.wait(
+                    async move { crate::dms::send(&hub, me, conversation, text, reply_to).await }
+                        .into_actor(self)
+                        .map(move |res, act, _| match res {
+                            Ok(m) => {
+                                if reference.is_some() {
+                                    act.send_text(
+                                        Event::Ack {
+                                            reference: reference.as_deref(),
+                                            id: m.id,
+                                            seq: m.seq,
+                                        }
+                                        .encode()
+                                        .to_string(),
+                                    );
+                                }
+                            }
+                            Err(e) => act.send_error(&e, reference.as_deref()),
+                        }),
+                );
+            }
+            ClientFrame::Signal { room, to, data } => {
+                let msg = RelaySignal {
+                    from: self.user,
+                    to,
+                    data,
                 };
                 self.ask_room(room, msg, reference, ctx);
             }

@@ -132,6 +132,15 @@ impl SessionIndex {
         })
     }
 
+    /// Closes every connection of `user` with `code`.
+    pub fn close_user(&self, user: UserId, code: u16) {
+        if let Some(handles) = self.by_user.get(&user) {
+            for h in handles.iter() {
+                h.outbox.close(code);
+            }
+        }
+    }
+
     /// Closes every connection with `code` (graceful shutdown: 1001).
     pub fn close_all(&self, code: u16) {
         for entry in self.by_user.iter() {
