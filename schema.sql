@@ -128,3 +128,33 @@ CREATE TABLE IF NOT EXISTS dm_messages (
     deleted         INTEGER NOT NULL DEFAULT 0,
     UNIQUE (conversation_id, seq)
 );
+
+-- version 4: reactions and full-text search over persistent rooms' messages
+CREATE TABLE IF NOT EXISTS message_reactions (
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    emoji      TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (message_id, emoji, user_id)
+);
+
+-- External-content FTS5 index over messages.text, kept in step by triggers;
+-- a deleted message's text is emptied, so it stops matching.
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
+    text,
+    content = 'messages',
+    content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+-- Messages stored before this version.
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');

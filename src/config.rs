@@ -52,6 +52,8 @@ pub struct DatabaseSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// HS256 secret. Empty: generated on first start and stored in the database.
+    /// An all-digit value from the environment arrives as a number; take it as text.
+    #[serde(deserialize_with = "string_or_number")]
     pub jwt_secret: String,
     #[serde(rename = "access_ttl_secs", with = "secs")]
     pub access_ttl: Duration,
@@ -273,6 +275,21 @@ fn num_cpus() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+}
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Int(i128),
+        Float(f64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Text(s) => s,
+        Raw::Int(n) => n.to_string(),
+        Raw::Float(f) => f.to_string(),
+    })
 }
 
 /// Durations written as seconds in the file; fractions allowed (`0.2`) so

@@ -25,6 +25,7 @@ pub async fn send(
     conversation: uuid::Uuid,
     text: MessageText,
     reply_to: Option<MessageId>,
+    ack: Option<crate::actors::room::messages::AckTo>,
 ) -> ApiResult<DmMessageView> {
     let (message, peer) = hub
         .db
@@ -49,6 +50,16 @@ pub async fn send(
     })
     .map_err(ApiError::internal)?
     .into();
+    // The sender's ack precedes the event, as for room messages.
+    if let Some(ack) = ack {
+        let frame = crate::ws::protocol::Event::Ack {
+            reference: ack.reference.as_deref(),
+            id: message.id,
+            seq: message.seq,
+        }
+        .encode();
+        ack.outbox.offer(&frame);
+    }
     hub.sessions.send_to_user(me, &frame);
     if peer != me {
         hub.sessions.send_to_user(peer, &frame);

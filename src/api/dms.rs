@@ -133,7 +133,14 @@ pub async fn send_dm(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let text = MessageText::parse(&body.text, state.settings.limits.max_message_chars)?;
-    let message =
-        crate::dms::send(&state.hub, me.id, path.into_inner(), text, body.reply_to).await?;
+    let message = crate::dms::send(
+        &state.hub,
+        me.id,
+        path.into_inner(),
+        text,
+        body.reply_to,
+        None,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(message))
 }

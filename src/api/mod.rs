@@ -96,6 +96,30 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 "/admin/users/{id}/enable",
                 web::post().to(admin::enable_user),
             )
+            .route(
+                "/rooms/{id}/messages/search",
+                web::get().to(messages::search_messages),
+            )
+            .route(
+                "/rooms/{id}/messages/{mid}",
+                web::patch().to(messages::edit_message),
+            )
+            .route(
+                "/rooms/{id}/messages/{mid}",
+                web::delete().to(messages::delete_message),
+            )
+            .route(
+                "/rooms/{id}/messages/{mid}/reactions/{emoji}",
+                web::put().to(messages::add_reaction),
+            )
+            .route(
+                "/rooms/{id}/messages/{mid}/reactions/{emoji}",
+                web::delete().to(messages::remove_reaction),
+            )
+            .route(
+                "/rooms/{id}/messages/{mid}/thread",
+                web::get().to(messages::get_thread),
+            )
             .route("/dms", web::post().to(dms::open_conversation))
             .route("/dms", web::get().to(dms::list_conversations))
             .route("/dms/{id}/messages", web::get().to(dms::list_dm_messages))

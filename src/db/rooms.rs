@@ -263,6 +263,7 @@ pub fn page(conn: &Connection, room: RoomId, page: Page) -> Result<Vec<MessageVi
     if page.after.is_none() {
         out.reverse();
     }
+    attach_reactions(conn, &mut out)?;
     Ok(out)
 }
 
@@ -452,4 +453,118 @@ pub fn insert_message(tx: &Connection, m: &MessageView) -> rusqlite::Result<()> 
         m.created_at.to_rfc3339(),
     ])?;
     Ok(())
+}
+
+/// Rewrites a message's mutable parts: text, `edited_at`, `deleted`, reactions.
+pub fn update_message(tx: &Connection, m: &MessageView) -> rusqlite::Result<()> {
+    let id = m.id.to_string();
+    tx.execute(
+        "UPDATE messages SET text = ?2, edited_at = ?3, deleted = ?4 WHERE id = ?1",
+        params![id, m.text, m.edited_at.map(|t| t.to_rfc3339()), m.deleted],
+    )?;
+    tx.execute(
+        "DELETE FROM message_reactions WHERE message_id = ?1",
+        params![id],
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO message_reactions (message_id, emoji, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let stamp = crate::domain::now().to_rfc3339();
+    for (emoji, users) in &m.reactions {
+        for user in users {
+            stmt.execute(params![id, emoji, user.to_string(), stamp])?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills `reactions` of stored messages (in the order users reacted).
+fn attach_reactions(conn: &Connection, messages: &mut [MessageView]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT emoji, user_id FROM message_reactions WHERE message_id = ?1 ORDER BY rowid",
+    )?;
+    for m in messages.iter_mut() {
+        let rows = stmt.query_map(params![m.id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, id::<UserId>(r, 1)?))
+        })?;
+        for row in rows {
+            let (emoji, user) = row?;
+            m.reactions.entry(emoji).or_default().push(user);
+        }
+    }
+    Ok(())
+}
+
+/// One stored message of `room`.
+pub fn message(
+    conn: &Connection,
+    room: RoomId,
+    msg: crate::domain::MessageId,
+) -> Result<Option<MessageView>, ApiError> {
+    let found = conn
+        .query_row(
+            &format!("{MESSAGE_SELECT} WHERE m.id = ?1 AND m.room_id = ?2"),
+            params![msg.to_string(), room.to_string()],
+            message_row,
+        )
+        .optional()?;
+    Ok(match found {
+        Some(m) => {
+            let mut one = [m];
+            attach_reactions(conn, &mut one)?;
+            let [m] = one;
+            Some(m)
+        }
+        None => None,
+    })
+}
+
+/// A message and every reply to it, ascending.
+pub fn thread(
+    conn: &Connection,
+    room: RoomId,
+    root: crate::domain::MessageId,
+) -> Result<Option<(MessageView, Vec<MessageView>)>, ApiError> {
+    let Some(root_msg) = message(conn, room, root)? else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{MESSAGE_SELECT} WHERE m.room_id = ?1 AND m.reply_to = ?2 ORDER BY m.seq"
+    ))?;
+    let mut replies = stmt
+        .query_map(params![room.to_string(), root.to_string()], message_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_reactions(conn, &mut replies)?;
+    Ok(Some((root_msg, replies)))
+}
+
+/// Full-text search in one room, best match first. Each word of `q` must
+/// appear (as a prefix); FTS syntax in `q` is neutralised by quoting.
+pub fn search(
+    conn: &Connection,
+    room: RoomId,
+    q: &str,
+    limit: usize,
+) -> Result<Vec<MessageView>, ApiError> {
+    let query: Vec<String> = q
+        .split_whitespace()
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{MESSAGE_SELECT} JOIN messages_fts f ON f.rowid = m.rowid
+         WHERE messages_fts MATCH ?1 AND m.room_id = ?2 AND m.deleted = 0
+         ORDER BY bm25(messages_fts), m.seq DESC LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = stmt
+        .query_map(
+            params![query.join(" "), room.to_string(), limit as i64],
+            message_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_reactions(conn, &mut out)?;
+    Ok(out)
 }

@@ -21,6 +21,8 @@ pub enum WriteOp {
     UpsertMember(RoomId, MemberRow),
     RemoveMember(RoomId, UserId),
     InsertMessage(std::sync::Arc<MessageView>),
+    /// Text, `edited_at` and `deleted` of a stored message; reactions too.
+    UpdateMessage(std::sync::Arc<MessageView>),
     UpsertBan {
         room: RoomId,
         user: UserId,
@@ -165,6 +167,7 @@ fn write(tx: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
         WriteOp::UpsertMember(room, m) => rooms::upsert_member(tx, *room, m),
         WriteOp::RemoveMember(room, user) => rooms::remove_member(tx, *room, *user),
         WriteOp::InsertMessage(m) => rooms::insert_message(tx, m),
+        WriteOp::UpdateMessage(m) => rooms::update_message(tx, m),
         WriteOp::UpsertBan {
             room,
             user,

@@ -47,6 +47,21 @@ pub enum ClientFrame {
         conversation: Option<uuid::Uuid>,
         seq: u64,
     },
+    Edit {
+        room: RoomId,
+        id: MessageId,
+        text: String,
+    },
+    Delete {
+        room: RoomId,
+        id: MessageId,
+    },
+    React {
+        room: RoomId,
+        id: MessageId,
+        emoji: String,
+        on: bool,
+    },
     Dm {
         conversation: uuid::Uuid,
         text: String,
@@ -68,6 +83,9 @@ impl ClientFrame {
             ClientFrame::Message { .. }
                 | ClientFrame::Typing { .. }
                 | ClientFrame::Dm { .. }
+                | ClientFrame::Edit { .. }
+                | ClientFrame::Delete { .. }
+                | ClientFrame::React { .. }
                 | ClientFrame::Signal { .. }
         )
     }
@@ -95,6 +113,22 @@ pub enum Event<'a> {
     Message {
         room: RoomId,
         message: &'a MessageView,
+    },
+    MessageEdited {
+        room: RoomId,
+        message: &'a MessageView,
+    },
+    MessageDeleted {
+        room: RoomId,
+        id: MessageId,
+        seq: u64,
+    },
+    Reaction {
+        room: RoomId,
+        id: MessageId,
+        emoji: &'a str,
+        user: UserId,
+        on: bool,
     },
     MemberJoined {
         room: RoomId,

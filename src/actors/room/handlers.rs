@@ -353,9 +353,10 @@ impl Handler<Subscribe> for RoomActor {
 
     fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) -> Self::Result {
         if !self.members.is_member(msg.user) {
+            // `join` uses up an invite to a private room, like REST join.
             let joined = match (&msg.join, self.visibility) {
-                (_, Visibility::Private) => Err(ApiError::Forbidden("this room is private")),
-                (Some(user), Visibility::Public) => self.join(user, ctx),
+                (Some(user), _) => self.join(user, ctx),
+                (None, Visibility::Private) => Err(ApiError::Forbidden("this room is private")),
                 (None, Visibility::Public) => Err(ApiError::Forbidden(
                     "join the room first (or subscribe with join: true)",
                 )),

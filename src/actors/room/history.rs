@@ -50,6 +50,22 @@ impl History {
         self.first_seq().is_some_and(|first| first <= seq)
     }
 
+    /// Replaces the stored copy of `message` (same id), if the ring has it.
+    pub fn replace(&mut self, message: Arc<MessageView>) {
+        if let Some(slot) = self.ring.iter_mut().rev().find(|m| m.id == message.id) {
+            *slot = message;
+        }
+    }
+
+    /// Replies to `root`, ascending.
+    pub fn replies(&self, root: MessageId) -> Vec<Arc<MessageView>> {
+        self.ring
+            .iter()
+            .filter(|m| m.reply_to == Some(root))
+            .cloned()
+            .collect()
+    }
+
     pub fn find(&self, id: MessageId) -> Option<&Arc<MessageView>> {
         self.ring.iter().rev().find(|m| m.id == id)
     }

@@ -231,3 +231,46 @@ pub struct RelaySignal {
     pub to: UserId,
     pub data: serde_json::Value,
 }
+
+/// Handler or Session → Room. The author changes a message's text; the
+/// room gets `message_edited`.
+#[derive(Message)]
+#[rtype(result = "ApiResult<Arc<MessageView>>")]
+pub struct EditMessage {
+    pub by: UserId,
+    pub id: MessageId,
+    pub text: MessageText,
+    pub ack: Option<AckTo>,
+}
+
+/// Handler or Session → Room. Soft delete by the author, a moderator, the
+/// owner or an admin; the room gets `message_deleted`.
+#[derive(Message)]
+#[rtype(result = "ApiResult<Arc<MessageView>>")]
+pub struct DeleteMessage {
+    pub by: UserId,
+    pub by_admin: bool,
+    pub id: MessageId,
+    pub ack: Option<AckTo>,
+}
+
+/// Handler or Session → Room. A member adds (`on`) or removes a reaction;
+/// the room gets `reaction` when something changed.
+#[derive(Message)]
+#[rtype(result = "ApiResult<Arc<MessageView>>")]
+pub struct React {
+    pub by: UserId,
+    pub id: MessageId,
+    pub emoji: String,
+    pub on: bool,
+    pub ack: Option<AckTo>,
+}
+
+/// Handler → Room (temporary rooms; persistent ones are read from SQLite).
+/// A message and every reply to it.
+#[derive(Message)]
+#[rtype(result = "ApiResult<(Arc<MessageView>, Vec<Arc<MessageView>>)>")]
+pub struct GetThread {
+    pub viewer: UserId,
+    pub id: MessageId,
+}

@@ -4,7 +4,9 @@
 //! Talks to: sessions (via `Outbox::offer`, never awaited), the registry
 //! (`RoomStopped`, from `stopping()`). Never awaits a session or blocks its arbiter.
 
+mod editing;
 mod governance;
+pub use editing::valid_emoji;
 pub use governance::{Ban, Governance, PendingInvite, PendingRequest};
 mod handlers;
 mod history;

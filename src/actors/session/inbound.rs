@@ -7,7 +7,8 @@ use actix_ws::{AggregatedMessage, ProtocolError};
 
 use super::{Outgoing, SessionActor};
 use crate::actors::room::messages::{
-    AckTo, MarkRead, PostMessage, RelaySignal, SetTyping, Subscribe, Unsubscribe,
+    AckTo, DeleteMessage, EditMessage, MarkRead, PostMessage, React, RelaySignal, SetTyping,
+    Subscribe, Unsubscribe,
 };
 use crate::domain::{MessageText, RoomId};
 use crate::error::ApiError;
@@ -167,27 +168,62 @@ impl SessionActor {
                         Ok(t) => t,
                         Err(e) => return self.send_error(&e, reference.as_deref()),
                     };
-                let (hub, me) = (self.hub.clone(), self.user);
+                let (hub, me, ack) = (self.hub.clone(), self.user, self.ack_to(&reference));
                 ctx.wait(
-                    async move { crate::dms::send(&hub, me, conversation, text, reply_to).await }
+                    async move { crate::dms::send(&hub, me, conversation, text, reply_to, ack).await }
                         .into_actor(self)
-                        .map(move |res, act, _| match res {
-                            Ok(m) => {
-                                if reference.is_some() {
-                                    act.send_text(
-                                        Event::Ack {
-                                            reference: reference.as_deref(),
-                                            id: m.id,
-                                            seq: m.seq,
-                                        }
-                                        .encode()
-                                        .to_string(),
-                                    );
-                                }
+                        .map(move |res, act, _| {
+                            if let Err(e) = res {
+                                act.send_error(&e, reference.as_deref());
                             }
-                            Err(e) => act.send_error(&e, reference.as_deref()),
                         }),
                 );
+            }
+            ClientFrame::Edit { room, id, text } => {
+                let text =
+                    match MessageText::parse(&text, self.hub.settings.limits.max_message_chars) {
+                        Ok(t) => t,
+                        Err(e) => return self.send_error(&e, reference.as_deref()),
+                    };
+                let msg = EditMessage {
+                    by: self.user,
+                    id,
+                    text,
+                    ack: self.ack_to(&reference),
+                };
+                self.ask_room(room, msg, reference, ctx);
+            }
+            ClientFrame::Delete { room, id } => {
+                let hub = self.hub.clone();
+                let (user, ack) = (self.user, self.ack_to(&reference));
+                self.ask_room_with(room, reference, ctx, async move {
+                    let by_admin = hub.users.get(&hub.db, user).await?.is_admin;
+                    Ok(DeleteMessage {
+                        by: user,
+                        by_admin,
+                        id,
+                        ack,
+                    })
+                });
+            }
+            ClientFrame::React {
+                room,
+                id,
+                emoji,
+                on,
+            } => {
+                if !crate::actors::room::valid_emoji(&emoji) {
+                    let err = ApiError::invalid("emoji must be one emoji or a :short_name:");
+                    return self.send_error(&err, reference.as_deref());
+                }
+                let msg = React {
+                    by: self.user,
+                    id,
+                    emoji,
+                    on,
+                    ack: self.ack_to(&reference),
+                };
+                self.ask_room(room, msg, reference, ctx);
             }
             ClientFrame::Signal { room, to, data } => {
                 let msg = RelaySignal {
@@ -198,6 +234,43 @@ impl SessionActor {
                 self.ask_room(room, msg, reference, ctx);
             }
         }
+    }
+
+    /// Where a change's `ack` goes: only frames that carry a `ref` get one.
+    fn ack_to(&self, reference: &Option<String>) -> Option<AckTo> {
+        reference.as_ref().map(|r| AckTo {
+            outbox: self.outbox.clone(),
+            reference: Some(r.clone()),
+        })
+    }
+
+    /// Like `ask_room`, for a message that needs an async step to build.
+    fn ask_room_with<M, T, F>(
+        &mut self,
+        room: RoomId,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+        build: F,
+    ) where
+        F: std::future::Future<Output = Result<M, ApiError>> + 'static,
+        M: actix::Message<Result = Result<T, ApiError>> + Send + 'static,
+        M::Result: Send,
+        T: 'static,
+        crate::actors::room::RoomActor: actix::Handler<M>,
+    {
+        let hub = self.hub.clone();
+        ctx.wait(
+            async move {
+                let msg = build.await?;
+                hub.room(room).await?.send(msg).await?
+            }
+            .into_actor(self)
+            .map(move |res: Result<T, ApiError>, act, _| {
+                if let Err(e) = res {
+                    act.send_error(&e, reference.as_deref());
+                }
+            }),
+        );
     }
 
     /// True if the bucket lets one more counted frame through.
