@@ -11,6 +11,7 @@
 //! - `db/`: all SQL, run on the blocking pool; `schema.sql` is the schema.
 //! - `domain/`: validated types and the JSON views.
 //! - `error.rs`: `ApiError`, the one error → status table.
+//! - `web/`: the browser client (files under `web/`), embedded and served at `/`.
 //! - `metrics.rs`: Prometheus counters; `state.rs`: shared read-mostly state.
 
 pub mod actors;
@@ -25,4 +26,5 @@ pub mod error;
 pub mod metrics;
 pub mod startup;
 pub mod state;
+pub mod web;
 pub mod ws;

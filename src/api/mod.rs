@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     )
     .app_data(web::PathConfig::default().error_handler(path_error))
     .app_data(web::QueryConfig::default().error_handler(query_error))
+    .configure(crate::web::routes)
     .route("/healthz", web::get().to(ops::healthz))
     .route("/metrics", web::get().to(ops::metrics))
     .route("/ws", web::get().to(crate::ws::upgrade::connect))
