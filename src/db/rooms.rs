@@ -7,7 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::actors::room::messages::Page;
 use crate::actors::room::{Ban, Governance, PendingInvite, PendingRequest};
 use crate::domain::{
-    AuthorView, MessageView, Role, RoomId, RoomStatus, RoomView, Timestamp, UserId, Visibility,
+    AuthorView, MessageView, Role, RoomId, RoomStatus, RoomView, Timestamp, UserId, UserView,
+    Visibility,
 };
 use crate::error::ApiError;
 
@@ -83,6 +84,9 @@ pub struct StoredRoom {
     /// The latest messages, oldest first, for the history ring.
     pub recent: Vec<MessageView>,
     pub governance: Governance,
+    /// Everyone the room refers to (members, banned, invited, requesting),
+    /// so the revived actor can name them without a database round trip.
+    pub users: Vec<UserView>,
 }
 
 const ROOM_COLUMNS: &str =
@@ -181,12 +185,14 @@ pub fn load(
         },
     )?;
     let governance = load_governance(conn, room)?;
+    let users = crate::db::users::referenced_by_room(conn, room)?;
     Ok(Some(StoredRoom {
         room: row,
         members,
         last_seq,
         recent,
         governance,
+        users,
     }))
 }
 

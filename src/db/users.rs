@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::db::unique_violation;
-use crate::domain::{Timestamp, UserId, UserView};
+use crate::domain::{RoomId, Timestamp, UserId, UserView};
 use crate::error::ApiError;
 
 pub struct UserRecord {
@@ -74,6 +74,23 @@ pub fn by_username(conn: &Connection, username: &str) -> Result<Option<UserRecor
     Ok(conn
         .query_row(&sql, params![username.to_ascii_lowercase()], record)
         .optional()?)
+}
+
+/// Members, banned, invited and requesting users of one room.
+pub fn referenced_by_room(conn: &Connection, room: RoomId) -> Result<Vec<UserView>, ApiError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE id IN (
+             SELECT user_id FROM room_members WHERE room_id = ?1
+             UNION SELECT user_id FROM room_bans WHERE room_id = ?1
+             UNION SELECT user_id FROM room_invites WHERE room_id = ?1
+             UNION SELECT user_id FROM join_requests WHERE room_id = ?1)"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let users = stmt
+        .query_map(params![room.to_string()], record)?
+        .map(|r| r.map(|u| u.view))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(users)
 }
 
 /// Case-insensitive prefix match on username and display name.

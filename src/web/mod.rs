@@ -141,7 +141,7 @@ fn serve(req: &HttpRequest, name: &str) -> Option<HttpResponse> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::{App, test};
+    use actix_web::{App, test as http};
 
     #[test]
     fn every_file_in_web_is_embedded() {
@@ -165,8 +165,8 @@ mod tests {
 
     #[actix_web::test]
     async fn serves_the_page_with_its_policy_and_revalidates() {
-        let app = test::init_service(App::new().configure(routes)).await;
-        let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        let app = http::init_service(App::new().configure(routes)).await;
+        let res = http::call_service(&app, http::TestRequest::get().uri("/").to_request()).await;
         assert_eq!(res.status(), 200);
         let h = res.headers();
         assert_eq!(h.get("content-type").unwrap(), "text/html; charset=utf-8");
@@ -175,9 +175,9 @@ mod tests {
         assert!(csp.contains("frame-ancestors 'none'"));
         let etag = h.get("etag").unwrap().clone();
 
-        let res = test::call_service(
+        let res = http::call_service(
             &app,
-            test::TestRequest::get()
+            http::TestRequest::get()
                 .uri("/")
                 .insert_header(("if-none-match", etag))
                 .to_request(),
@@ -185,9 +185,9 @@ mod tests {
         .await;
         assert_eq!(res.status(), 304);
 
-        let res = test::call_service(
+        let res = http::call_service(
             &app,
-            test::TestRequest::get().uri("/assets/app.js").to_request(),
+            http::TestRequest::get().uri("/assets/app.js").to_request(),
         )
         .await;
         assert_eq!(res.status(), 200);
@@ -197,9 +197,9 @@ mod tests {
         );
         assert_eq!(res.headers().get("cache-control").unwrap(), "no-cache");
 
-        let res = test::call_service(
+        let res = http::call_service(
             &app,
-            test::TestRequest::get().uri("/assets/nope.js").to_request(),
+            http::TestRequest::get().uri("/assets/nope.js").to_request(),
         )
         .await;
         assert_eq!(res.status(), 404);

@@ -34,7 +34,11 @@ impl RoomActor {
             last_seq,
             recent,
             governance,
+            users,
         } = stored;
+        for user in &users {
+            hub.users.put(user);
+        }
         let mut members = Members::default();
         for m in rows {
             members.restore(
