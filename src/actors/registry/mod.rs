@@ -9,7 +9,7 @@ pub use messages::{CreateRoom, Revive, RoomStopped, Stop};
 
 use std::sync::Arc;
 
-use actix::{Actor, Arbiter, Context};
+use actix::{Actor, Arbiter, AsyncContext, Context};
 
 use crate::domain::RoomId;
 use crate::state::Hub;
@@ -43,6 +43,11 @@ impl Actor for RegistryActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(4096);
+        let ws = &self.hub.settings.websocket;
+        let timeout = ws.client_timeout;
+        ctx.run_interval(ws.heartbeat_interval, move |act, _| {
+            act.hub.sessions.heartbeat(timeout);
+        });
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {

@@ -1,6 +1,6 @@
 //! Client frames: parse, validate, rate-limit, and forward to rooms.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use actix_ws::{AggregatedMessage, ProtocolError};
@@ -16,7 +16,7 @@ use crate::ws::protocol::{ClientFrame, Envelope, Event};
 
 impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for SessionActor {
     fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Context<Self>) {
-        self.last_seen = Instant::now();
+        self.outbox.touch();
         match item {
             Ok(AggregatedMessage::Text(text)) => self.on_text(&text, ctx),
             Ok(AggregatedMessage::Binary(_)) => self.send_error(

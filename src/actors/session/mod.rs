@@ -13,7 +13,6 @@ pub use outbox::{CLOSE_SLOW_CONSUMER, Outbox, Outgoing, SessionHandle, SessionIn
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
 
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 
@@ -29,8 +28,6 @@ pub struct SessionActor {
     outbox: Outbox,
     /// Rooms this connection asked for; unsubscribed on stop.
     subscriptions: HashSet<RoomId>,
-    /// Any inbound frame counts as a sign of life.
-    last_seen: Instant,
     bucket: TokenBucket,
     /// Consecutive frames the bucket refused; too many closes with 1008.
     strikes: u32,
@@ -48,7 +45,6 @@ impl SessionActor {
             hub,
             outbox,
             subscriptions: HashSet::new(),
-            last_seen: Instant::now(),
             bucket,
             strikes: 0,
             initial_room,
@@ -85,15 +81,9 @@ impl Actor for SessionActor {
                 .into_actor(self)
                 .map(|_, _, ctx| ctx.stop()),
         );
-        let ws = &self.hub.settings.websocket;
-        let timeout = ws.client_timeout;
-        ctx.run_interval(ws.heartbeat_interval, move |act, ctx| {
-            if act.last_seen.elapsed() > timeout {
-                act.close(1000, ctx);
-            } else {
-                act.outbox.push(Outgoing::Ping);
-            }
-        });
+        // Pings and the silence cut-off come from the registry's shared
+        // heartbeat (`SessionIndex::heartbeat`); any inbound frame counts as
+        // a sign of life (`Outbox::touch`).
         if let Some(room) = self.initial_room.take() {
             self.subscribe(room, None, false, None, ctx);
         }

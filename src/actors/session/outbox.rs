@@ -2,7 +2,9 @@
 //! every open connection by user.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_ws::CloseCode;
 use bytestring::ByteString;
@@ -32,11 +34,21 @@ pub struct Outbox {
 }
 
 /// Ends a connection: the writer sends a close frame with `code`, and the
-/// session actor stops.
+/// session actor stops. Also records when the client was last heard from,
+/// for the shared heartbeat.
 pub struct Closer {
     token: CancellationToken,
     code: AtomicU16,
+    /// Milliseconds since `EPOCH` at the last inbound frame.
+    last_seen_ms: AtomicU64,
     slow_consumers: IntCounter,
+}
+
+/// The heartbeat's clock: milliseconds since the first connection.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn clock_ms() -> u64 {
+    EPOCH.elapsed().as_millis() as u64
 }
 
 impl Outbox {
@@ -45,6 +57,7 @@ impl Outbox {
         let closer = Arc::new(Closer {
             token: CancellationToken::new(),
             code: AtomicU16::new(0),
+            last_seen_ms: AtomicU64::new(clock_ms()),
             slow_consumers,
         });
         (Outbox { tx, closer }, rx)
@@ -79,6 +92,18 @@ impl Outbox {
             .is_ok();
         self.closer.token.cancel();
         first
+    }
+
+    /// The client sent something: it is alive.
+    pub fn touch(&self) {
+        self.closer
+            .last_seen_ms
+            .store(clock_ms(), Ordering::Relaxed);
+    }
+
+    fn silent_for(&self, now_ms: u64) -> Duration {
+        let seen = self.closer.last_seen_ms.load(Ordering::Relaxed);
+        Duration::from_millis(now_ms.saturating_sub(seen))
     }
 
     pub fn is_closed(&self) -> bool {
@@ -152,5 +177,21 @@ impl SessionIndex {
 
     pub fn is_empty(&self) -> bool {
         self.by_user.is_empty()
+    }
+
+    /// One beat of the shared heartbeat (one timer for every connection, not
+    /// one per connection): pings each live connection and closes those
+    /// silent for longer than `timeout`.
+    pub fn heartbeat(&self, timeout: Duration) {
+        let now = clock_ms();
+        for entry in self.by_user.iter() {
+            for h in entry.value() {
+                if h.outbox.silent_for(now) > timeout {
+                    h.outbox.close(1000);
+                } else {
+                    h.outbox.push(Outgoing::Ping);
+                }
+            }
+        }
     }
 }
