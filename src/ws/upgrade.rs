@@ -5,11 +5,12 @@ use actix::{Actor, AsyncContext};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::actors::session::{Outbox, SessionActor, writer};
+use crate::actors::session::{Outbox, SessionActor};
 use crate::auth::extract::bearer_token;
 use crate::domain::RoomId;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::ws::transport;
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -64,19 +65,18 @@ async fn start_session(
         .await
         .map_err(|_| ApiError::Unauthorized("unknown user"))?;
 
-    let (response, ws, stream) = actix_ws::handle(req, body)
-        .map_err(|e| ApiError::bad_request(format!("websocket handshake failed: {e}")))?;
     let limits = &state.settings.limits;
-    let stream = stream
-        .max_frame_size(limits.max_frame_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(limits.max_frame_bytes);
     let (outbox, rx) = Outbox::new(limits.session_outbox, state.metrics.slow_consumers.clone());
-    let grace = state.settings.websocket.client_timeout;
-    actix_web::rt::spawn(writer::run(rx, ws, outbox.clone(), grace));
+    let (response, inbound) = transport::upgrade(
+        req,
+        body.into_inner(),
+        outbox.clone(),
+        rx,
+        limits.max_frame_bytes,
+    )?;
     let hub = state.hub.clone();
     SessionActor::create(move |ctx| {
-        ctx.add_stream(stream);
+        ctx.add_stream(inbound);
         SessionActor::new(user, hub, outbox, room)
     });
     Ok(response)

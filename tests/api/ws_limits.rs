@@ -242,6 +242,74 @@ async fn invalid_utf8_in_a_text_frame_closes_with_1007() {
     assert_eq!(ws.expect_close().await, Some(1007));
 }
 
+#[actix_web::test]
+async fn a_message_sent_in_fragments_is_read_as_one_frame() {
+    let app = spawn_app_with(|_| {}).await;
+    let alice = app.user("alice").await;
+    let room = id_of(&app.create_room(&alice, "lobby", json!({})).await);
+    let mut ws = app.ws(&alice).await;
+    ws.subscribe(&room).await;
+
+    let whole = json!({"type": "message", "room": room, "text": "in three parts", "ref": "frag"})
+        .to_string()
+        .into_bytes();
+    let (a, rest) = whole.split_at(10);
+    let (b, c) = rest.split_at(10);
+    for (part, opcode, last) in [
+        (a, OpCode::Data(Data::Text), false),
+        (b, OpCode::Data(Data::Continue), false),
+        (c, OpCode::Data(Data::Continue), true),
+    ] {
+        ws.send_raw(Message::Frame(Frame::message(part.to_vec(), opcode, last)))
+            .await;
+    }
+
+    assert_eq!(ws.expect("ack").await["ref"], "frag");
+    assert_eq!(
+        ws.expect("message").await["message"]["text"],
+        "in three parts"
+    );
+}
+
+#[actix_web::test]
+async fn fragments_adding_up_to_more_than_max_frame_bytes_close_with_1009() {
+    let app = spawn_app_with(|s| s.limits.max_frame_bytes = 1024).await;
+    let alice = app.user("alice").await;
+    let mut ws = app.ws(&alice).await;
+
+    let part = vec![b' '; 600];
+    ws.send_raw(Message::Frame(Frame::message(
+        part.clone(),
+        OpCode::Data(Data::Text),
+        false,
+    )))
+    .await;
+    ws.send_raw(Message::Frame(Frame::message(
+        part,
+        OpCode::Data(Data::Continue),
+        false,
+    )))
+    .await;
+
+    assert_eq!(ws.expect_close().await, Some(1009));
+}
+
+#[actix_web::test]
+async fn a_continuation_without_a_first_fragment_closes_with_1002() {
+    let app = spawn_app_with(|_| {}).await;
+    let alice = app.user("alice").await;
+    let mut ws = app.ws(&alice).await;
+
+    ws.send_raw(Message::Frame(Frame::message(
+        b"{}".to_vec(),
+        OpCode::Data(Data::Continue),
+        true,
+    )))
+    .await;
+
+    assert_eq!(ws.expect_close().await, Some(1002));
+}
+
 // ---- slow consumers ----------------------------------------------------------------
 
 #[actix_web::test]

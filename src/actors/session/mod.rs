@@ -2,12 +2,12 @@
 //! Owns: the connection's outbox, its rate bucket and the set of rooms it is
 //! subscribed to. Talks to: rooms (`send().await`, one frame at a time so a
 //! client's frames keep their order), the session index. The socket itself
-//! is written by the writer task (`writer.rs`), which drains the outbox.
+//! is written by the connection's response body (`ws/transport.rs`), which
+//! drains the outbox.
 
 mod inbound;
 mod outbox;
 mod throttle;
-pub mod writer;
 
 pub use outbox::{CLOSE_SLOW_CONSUMER, Outbox, Outgoing, SessionHandle, SessionIndex};
 
