@@ -18,7 +18,7 @@ export function fail(err, what) {
 // ---------------------------------------------------------------- navigation
 
 export function go(hash) {
-  if (location.hash === hash) emit('route');
+  if (location.hash === hash) emit('navigate');
   else location.hash = hash;
 }
 export const openRoom = (id) => go(`#/room/${id}`);

@@ -197,7 +197,7 @@ function renderBanner() {
 // ---------------------------------------------------------------- routing
 
 window.addEventListener('hashchange', () => route());
-on('route', () => route());
+on('navigate', () => route());
 on('view-refresh', () => route(true));
 on('logout', () => showAuth());
 on('panel', () => {

@@ -96,8 +96,9 @@ export class ChatView {
       on('typing', (x) => x === t && this.renderTyping()),
       on('notice', (x) => x === t && this.appendNotices()),
       on('members', (x) => x === t && (this.renderHeader(), this.renderTyping())),
-      on('room-info', (id) => id === this.id && (this.renderHeader(), this.renderFooter(), this.renderBanners())),
+      on('room-info', (id) => id === this.id && (this.renderHeader(), this.renderFooter(), this.renderBanners(), this.renderTop())),
       on('rooms', () => this.renderBanners()),
+      on('requests', (id) => id === this.id && this.renderHeader()),
       on('dms', () => this.kind === 'dm' && this.renderHeader()),
       on('connection', () => this.renderBanners()),
     );
@@ -404,8 +405,9 @@ export class ChatView {
     };
     placeNotices(t.minSeq ? t.minSeq - 1 : 0);
     for (const m of t.messages()) {
-      if (this.firstUnread && m.seq === this.firstUnread) frag.appendChild(h('div.unread-divider', h('span', 'New messages')));
       const row = this.buildRow(m, prev);
+      // The "new messages" line goes below the row's day divider, if any.
+      if (this.firstUnread && m.seq === this.firstUnread) row.insertBefore(h('div.unread-divider', h('span', 'New messages')), row.querySelector('.msg'));
       frag.appendChild(row);
       prev = m;
       placeNotices(m.seq);
@@ -540,7 +542,15 @@ export class ChatView {
     if (m.reply_to) body.appendChild(this.quote(m.reply_to));
     if (!continued) {
       body.appendChild(h('div.msg-head',
-        h('span.author', displayName(m.author)),
+        mine || this.kind === 'dm'
+          ? h('span.author', displayName(m.author))
+          : h('button.author.author-btn', {
+              type: 'button',
+              title: `@${m.author.username}`,
+              onclick: (e) => menu(e.currentTarget, [
+                { label: `Message @${m.author.username}`, icon: 'message', run: () => A.startDm(m.author) },
+              ]),
+            }, displayName(m.author)),
         this.roleBadge(m.author.id),
         h('time.time', { datetime: m.created_at, title: fmtFull(m.created_at) }, fmtTime(m.created_at)),
       ));

@@ -231,20 +231,25 @@ function manageMemberRow(room, p) {
   );
 }
 
+// The room whose settings were just saved: the panel is redrawn with the
+// saved values right after, and keeps saying so for a few seconds.
+let lastSaved = { id: null, at: 0 };
+
 function settingsSection(room) {
   const editable = canAdminister(room);
   const err = h('div.form-error', { role: 'alert', hidden: true });
-  const ok = h('div.form-ok', { role: 'status', hidden: true });
+  const justSaved = lastSaved.id === room.id && Date.now() - lastSaved.at < 4000;
+  const ok = h('div.form-ok', { role: 'status', hidden: !justSaved }, justSaved ? 'Saved.' : '');
   const name = h('input.input#set-name', { name: 'name', value: room.name, maxlength: 100, required: true, disabled: !editable });
   const desc = h('textarea.input#set-desc', { name: 'description', maxlength: 1000, rows: 3, disabled: !editable });
   desc.value = room.description || '';
   const limit = h('input.input#set-limit', { name: 'max_participants', type: 'number', min: 1, max: 10000, value: room.max_participants, required: true, disabled: !editable });
   const status = h('select.input#set-status', { name: 'status', disabled: !editable },
-    h('option', { value: 'active', selected: room.status === 'active' }, 'Active — people can join and post'),
-    h('option', { value: 'inactive', selected: room.status === 'inactive' }, 'Inactive — read-only, no new joins'));
+    h('option', { value: 'active', selected: room.status === 'active' }, 'Active'),
+    h('option', { value: 'inactive', selected: room.status === 'inactive' }, 'Inactive (read-only)'));
   const visibility = h('select.input#set-visibility', { name: 'visibility', disabled: !editable },
-    h('option', { value: 'public', selected: room.visibility === 'public' }, 'Public — anyone can join'),
-    h('option', { value: 'private', selected: room.visibility === 'private' }, 'Private — by request or invitation'));
+    h('option', { value: 'public', selected: room.visibility === 'public' }, 'Public: anyone can join'),
+    h('option', { value: 'private', selected: room.visibility === 'private' }, 'Private: by invitation'));
   const save = h('button.btn.primary', { type: 'submit', disabled: !editable }, 'Save changes');
   const form = h('form.settings-form', {
     onsubmit: async (e) => {
@@ -266,13 +271,16 @@ function settingsSection(room) {
       }
       save.disabled = true;
       try {
+        lastSaved = { id: room.id, at: Date.now() };
         await A.updateRoom(room.id, patch);
+        lastSaved = { id: room.id, at: Date.now() };
         ok.textContent = 'Saved.';
         ok.hidden = false;
         toast('Room settings saved', 'success');
         document.activeElement.blur();
         emit('room-info', room.id);
       } catch (x) {
+        lastSaved = { id: null, at: 0 };
         err.textContent = errorText(x);
         err.hidden = false;
       } finally {
