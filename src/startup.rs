@@ -77,6 +77,9 @@ impl Application {
                 .configure(|cfg| crate::api::routes(cfg, max_body))
         })
         .workers(settings.workers())
+        // Chat frames are small and we coalesce them ourselves; Nagle's
+        // algorithm would hold them back for the peer's delayed ACK.
+        .tcp_nodelay(true)
         .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1))
         .listen(listener)?
