@@ -10,6 +10,7 @@ mod editing;
 mod governance;
 mod helpers;
 mod lifecycle;
+mod loadgen_smoke;
 mod messages;
 mod persistence;
 mod rooms;
