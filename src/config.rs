@@ -30,7 +30,8 @@ pub struct ServerSettings {
     pub bind: SocketAddr,
     /// actix-web worker threads; 0 means one per core.
     pub workers: usize,
-    /// Arbiter threads that room actors are spread over; 0 means one per core.
+    /// Threads of their own that room actors are spread over; 0 (the
+    /// default) runs rooms on the HTTP workers' threads.
     pub room_threads: usize,
     /// How long a graceful stop waits for open connections to finish.
     #[serde(rename = "shutdown_timeout_secs", with = "secs")]
@@ -259,14 +260,6 @@ impl Settings {
             num_cpus()
         } else {
             self.server.workers
-        }
-    }
-
-    pub fn room_threads(&self) -> usize {
-        if self.server.room_threads == 0 {
-            num_cpus()
-        } else {
-            self.server.room_threads
         }
     }
 }

@@ -56,6 +56,7 @@ impl Application {
                 sessions: SessionIndex::default(),
                 metrics: Metrics::new(),
                 disabled: disabled.iter().copied().collect(),
+                worker_arbiters: Default::default(),
                 settings: settings.clone(),
             });
             hub = Some(shared.clone());
@@ -72,6 +73,8 @@ impl Application {
         let addr = listener.local_addr()?;
         let max_body = settings.limits.max_body_bytes;
         let server = HttpServer::new(move || {
+            // Runs once on each worker thread.
+            state.hub.worker_arbiters.register_current();
             App::new()
                 .app_data(state.clone())
                 .configure(|cfg| crate::api::routes(cfg, max_body))
