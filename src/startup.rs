@@ -30,6 +30,9 @@ impl Application {
     /// secret, starts the registry and its room arbiters, and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         settings.validate()?;
+        // Bind first: a taken port is the likeliest failure, and nothing
+        // (threads, timers) has been started yet to be torn down.
+        let listener = TcpListener::bind(settings.server.bind)?;
         let db = Db::open(&settings.database.path, settings.database.pool_size)?;
         let secret = if settings.auth.jwt_secret.is_empty() {
             db.run(|c| crate::db::meta::jwt_secret(c, crate::auth::refresh::generate))
@@ -69,7 +72,6 @@ impl Application {
             login_throttle: LoginThrottle::new(settings.limits.auth_attempts_per_min),
         });
 
-        let listener = TcpListener::bind(settings.server.bind)?;
         let addr = listener.local_addr()?;
         let max_body = settings.limits.max_body_bytes;
         let server = HttpServer::new(move || {

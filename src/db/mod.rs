@@ -42,11 +42,15 @@ impl Db {
         } else {
             path.to_path_buf()
         };
+        // One connection switches a new file to WAL and applies the schema
+        // before the pool opens its connections all at once; otherwise they
+        // race for the lock the WAL switch takes.
+        let mut first = open_connection(&location)?;
+        migrate(&mut first)?;
         let manager = SqliteConnectionManager::file(&location).with_init(configure);
         let size = if in_memory { 1 } else { pool_size };
         let pool = Pool::builder().max_size(size).build(manager)?;
-        let mut conn = pool.get()?;
-        migrate(&mut conn)?;
+        drop(first);
         Ok(Db { pool, location })
     }
 

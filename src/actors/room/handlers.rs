@@ -204,6 +204,28 @@ impl Handler<PostMessage> for RoomActor {
     type Result = ResponseActFuture<Self, ApiResult<Arc<MessageView>>>;
 
     fn handle(&mut self, msg: PostMessage, ctx: &mut Context<Self>) -> Self::Result {
+        let ack = msg.ack.clone();
+        let outcome = self.handle_post(msg, ctx);
+        let Some(ack) = ack else {
+            return outcome;
+        };
+        // A WebSocket post hears of its refusal from the room, like its ack.
+        Box::pin(outcome.map(move |res, _, _| {
+            if let Err(e) = &res {
+                ack.outbox
+                    .offer(&e.to_frame(ack.reference.as_deref()).into());
+            }
+            res
+        }))
+    }
+}
+
+impl RoomActor {
+    fn handle_post(
+        &mut self,
+        msg: PostMessage,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, ApiResult<Arc<MessageView>>> {
         let arrived = Instant::now();
         // A reply to a message older than the ring: ask SQLite first.
         if let Some(parent) = msg.reply_to

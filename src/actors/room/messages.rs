@@ -74,7 +74,10 @@ pub struct DeleteRoom {
     pub by_admin: bool,
 }
 
-/// Where to send the `ack` of a WebSocket post, ahead of the broadcast.
+/// Where to send the `ack` of a WebSocket post, ahead of the broadcast, or
+/// its refusal: the room answers the connection itself, so the connection
+/// can send its next post without waiting for the room.
+#[derive(Clone)]
 pub struct AckTo {
     pub outbox: Outbox,
     pub reference: Option<String>,

@@ -58,6 +58,13 @@ impl SessionActor {
                 return self.send_error(&err, reference.as_deref());
             }
         };
+        if self.posts.pending() && !matches!(frame, ClientFrame::Message { .. }) {
+            return self.hold_behind_posts(reference, frame, ctx);
+        }
+        self.dispatch(reference, frame, ctx);
+    }
+
+    fn dispatch(&mut self, reference: Option<String>, frame: ClientFrame, ctx: &mut Context<Self>) {
         if frame.is_rate_limited() && !self.admit() {
             if self.strikes >= flood_strikes(self.hub.settings.limits.messages_burst) {
                 return self.close(1008, ctx);
@@ -113,7 +120,7 @@ impl SessionActor {
                     reply_to,
                     ack: Some(ack),
                 };
-                self.ask_room(room, msg, reference, ctx);
+                self.post(room, msg, reference, ctx);
             }
             ClientFrame::Typing { room, typing } => {
                 let msg = SetTyping {
@@ -310,6 +317,80 @@ impl SessionActor {
         );
     }
 
+    /// Posts without waiting for the room: the room acks or refuses the
+    /// post on this connection itself (`AckTo`), so a burst of posts is read
+    /// and queued in one go, the room handles them in one wake-up, and each
+    /// reader gets them in one write. Order holds: every `send` from a fresh
+    /// `Addr` clone is queued before it returns, so posts reach the room in
+    /// the order sent; other frames wait until the posts before them are
+    /// answered (`hold_behind_posts`), so answers keep the order of frames.
+    /// The answer is awaited in a task of its own, not in this actor's
+    /// context: a post the room has queued is handled even if this
+    /// connection closes first (actix skips a message whose asker is gone).
+    /// A room that must first be revived, or a reply, holds later frames
+    /// until the post is answered.
+    fn post(
+        &mut self,
+        room: RoomId,
+        msg: PostMessage,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
+        // A reply may send the room to SQLite for its parent, after which
+        // a later post could overtake it: replies wait for their answer.
+        let live = msg
+            .reply_to
+            .is_none()
+            .then(|| self.hub.rooms.get(&room).map(|a| a.value().clone()))
+            .flatten();
+        if let Some(addr) = live {
+            let answer = addr.send(msg);
+            let (posts, outbox) = (self.posts.clone(), self.outbox.clone());
+            posts.start();
+            actix::spawn(async move {
+                // Only what the room could not say itself: it stopped
+                // before it read the post.
+                if let Err(e) = answer.await {
+                    outbox.offer(&ApiError::from(e).to_frame(reference.as_deref()).into());
+                }
+                posts.finish();
+            });
+            return;
+        }
+        let hub = self.hub.clone();
+        ctx.wait(
+            async move {
+                // The room's own answer (ack or refusal) went to this
+                // connection already.
+                let _answered = hub.room(room).await?.send(msg).await?;
+                Ok(())
+            }
+            .into_actor(self)
+            .map(move |res: Result<(), ApiError>, act, _| {
+                if let Err(e) = res {
+                    act.send_error(&e, reference.as_deref());
+                }
+            }),
+        );
+    }
+
+    /// Runs `frame` once every post sent before it has been answered.
+    fn hold_behind_posts(
+        &mut self,
+        reference: Option<String>,
+        frame: ClientFrame,
+        ctx: &mut Context<Self>,
+    ) {
+        let posts_answered = self.posts.answered();
+        ctx.wait(
+            async move {
+                let _ = posts_answered.await;
+            }
+            .into_actor(self)
+            .map(move |_, act, ctx| act.dispatch(reference, frame, ctx)),
+        );
+    }
+
     pub(super) fn subscribe(
         &mut self,
         room: RoomId,
@@ -364,4 +445,39 @@ fn ref_of_broken_frame(text: &str) -> Option<String> {
 /// politely retrying a small bucket is not mistaken for a flood.
 fn flood_strikes(burst: u32) -> u32 {
     (2 * burst).max(10)
+}
+
+/// The posts a connection has sent and not yet seen answered, and the
+/// frames waiting for them. Shared with the tasks awaiting the answers, on
+/// this connection's thread.
+#[derive(Default)]
+pub(super) struct PostsInFlight {
+    count: std::cell::Cell<u32>,
+    waiters: std::cell::RefCell<Vec<tokio::sync::oneshot::Sender<()>>>,
+}
+
+impl PostsInFlight {
+    fn start(&self) {
+        self.count.set(self.count.get() + 1);
+    }
+
+    fn finish(&self) {
+        self.count.set(self.count.get() - 1);
+        if self.count.get() == 0 {
+            for waiter in self.waiters.borrow_mut().drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    fn pending(&self) -> bool {
+        self.count.get() > 0
+    }
+
+    /// Resolves once every post sent so far has been answered.
+    fn answered(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiters.borrow_mut().push(tx);
+        rx
+    }
 }

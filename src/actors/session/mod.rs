@@ -31,6 +31,8 @@ pub struct SessionActor {
     bucket: TokenBucket,
     /// Consecutive frames the bucket refused; too many closes with 1008.
     strikes: u32,
+    /// Posts sent to rooms and not yet answered (see `inbound::post`).
+    posts: std::rc::Rc<inbound::PostsInFlight>,
     /// Subscribe to this room as soon as the connection opens (`/ws/rooms/{id}`).
     initial_room: Option<RoomId>,
 }
@@ -47,6 +49,7 @@ impl SessionActor {
             subscriptions: HashSet::new(),
             bucket,
             strikes: 0,
+            posts: Default::default(),
             initial_room,
         }
     }
