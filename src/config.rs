@@ -30,8 +30,7 @@ pub struct ServerSettings {
     pub bind: SocketAddr,
     /// actix-web worker threads; 0 means one per core.
     pub workers: usize,
-    /// Threads of their own that room actors are spread over; 0 (the
-    /// default) runs rooms on the HTTP workers' threads.
+    /// Arbiter threads that room actors are spread over; 0 means one per core.
     pub room_threads: usize,
     /// How long a graceful stop waits for open connections to finish.
     #[serde(rename = "shutdown_timeout_secs", with = "secs")]
@@ -260,6 +259,14 @@ impl Settings {
             num_cpus()
         } else {
             self.server.workers
+        }
+    }
+
+    pub fn room_threads(&self) -> usize {
+        if self.server.room_threads == 0 {
+            num_cpus()
+        } else {
+            self.server.room_threads
         }
     }
 }

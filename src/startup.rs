@@ -59,7 +59,6 @@ impl Application {
                 sessions: SessionIndex::default(),
                 metrics: Metrics::new(),
                 disabled: disabled.iter().copied().collect(),
-                worker_arbiters: Default::default(),
                 settings: settings.clone(),
             });
             hub = Some(shared.clone());
@@ -75,8 +74,6 @@ impl Application {
         let addr = listener.local_addr()?;
         let max_body = settings.limits.max_body_bytes;
         let server = HttpServer::new(move || {
-            // Runs once on each worker thread.
-            state.hub.worker_arbiters.register_current();
             App::new()
                 .app_data(state.clone())
                 .configure(|cfg| crate::api::routes(cfg, max_body))

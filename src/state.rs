@@ -33,37 +33,6 @@ pub struct Hub {
     pub metrics: Metrics,
     /// Disabled accounts: their tokens are refused at once.
     pub disabled: dashmap::DashSet<UserId>,
-    /// The HTTP workers' arbiters, which rooms run on unless
-    /// `server.room_threads` asks for threads of their own.
-    pub worker_arbiters: WorkerArbiters,
-}
-
-/// The arbiter of each HTTP worker thread, registered by the worker itself
-/// as it builds its `App`. Running a room on the same threads as the
-/// connections means a message to a room and the room's deliveries are a
-/// queue push and a task wake, not a wake-up of another thread (measured in
-/// BENCHMARKS.md: cross-thread wake-ups were a fifth of the server's time
-/// when rooms had threads of their own).
-#[derive(Default)]
-pub struct WorkerArbiters {
-    arbiters: parking_lot::RwLock<Vec<(std::thread::ThreadId, actix::ArbiterHandle)>>,
-}
-
-impl WorkerArbiters {
-    /// Called on each worker thread; a restarted worker replaces its entry.
-    pub fn register_current(&self) {
-        let id = std::thread::current().id();
-        let handle = actix::Arbiter::current();
-        let mut arbiters = self.arbiters.write();
-        arbiters.retain(|(t, _)| *t != id);
-        arbiters.push((id, handle));
-    }
-
-    /// The worker a key's rooms run on, if any worker has registered.
-    pub fn pick(&self, key: u64) -> Option<actix::ArbiterHandle> {
-        let arbiters = self.arbiters.read();
-        (!arbiters.is_empty()).then(|| arbiters[(key % arbiters.len() as u64) as usize].1.clone())
-    }
 }
 
 pub struct AppState {

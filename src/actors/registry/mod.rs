@@ -16,15 +16,14 @@ use crate::state::Hub;
 
 pub struct RegistryActor {
     hub: Arc<Hub>,
-    /// With `server.room_threads > 0`, room actors are spread over these
-    /// threads by `hash(room_id)`; by default (0) there are none and rooms
-    /// are spread the same way over the HTTP workers' arbiters.
+    /// Room actors are spread over these threads by `hash(room_id)`, so one
+    /// busy room does not hold up rooms on other cores.
     arbiters: Vec<Arbiter>,
 }
 
 impl RegistryActor {
     pub fn new(hub: Arc<Hub>) -> Self {
-        let n = hub.settings.server.room_threads;
+        let n = hub.settings.room_threads();
         Self {
             hub,
             arbiters: (0..n).map(|_| Arbiter::new()).collect(),
@@ -34,16 +33,8 @@ impl RegistryActor {
     fn arbiter_for(&self, room: RoomId) -> actix::ArbiterHandle {
         let bytes = room.0.as_u128();
         // v7 ids start with a timestamp; the low bits are random.
-        let key = bytes as u64 ^ (bytes >> 64) as u64;
-        if !self.arbiters.is_empty() {
-            return self.arbiters[(key % self.arbiters.len() as u64) as usize].handle();
-        }
-        // Before any worker has started (not reachable through HTTP), the
-        // registry's own thread will do.
-        self.hub
-            .worker_arbiters
-            .pick(key)
-            .unwrap_or_else(Arbiter::current)
+        let i = (bytes as u64 ^ (bytes >> 64) as u64) % self.arbiters.len() as u64;
+        self.arbiters[i as usize].handle()
     }
 }
 
