@@ -75,9 +75,11 @@ async fn start_session(
         limits.max_frame_bytes,
     )?;
     let hub = state.hub.clone();
+    let session = SessionActor::new(user, hub, outbox, room);
+    session.register();
     SessionActor::create(move |ctx| {
         ctx.add_stream(inbound);
-        SessionActor::new(user, hub, outbox, room)
+        session
     });
     Ok(response)
 }

@@ -54,6 +54,19 @@ impl SessionActor {
         }
     }
 
+    /// Makes this connection reachable by events about its user. Done by
+    /// the upgrade before it answers `101`, so an event sent the moment the
+    /// client sees the connection open is not missed.
+    pub fn register(&self) {
+        self.hub.sessions.add(
+            self.user,
+            SessionHandle {
+                id: self.id,
+                outbox: self.outbox.clone(),
+            },
+        );
+    }
+
     fn send_text(&self, text: String) {
         self.outbox.offer(&text.into());
     }
@@ -69,13 +82,6 @@ impl Actor for SessionActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.hub.metrics.connections.inc();
-        self.hub.sessions.add(
-            self.user,
-            SessionHandle {
-                id: self.id,
-                outbox: self.outbox.clone(),
-            },
-        );
         // Whoever closes the outbox (a room cutting off a slow reader, the
         // writer finding the socket gone, shutdown) also ends this actor.
         let closed = self.outbox.closed_token();
