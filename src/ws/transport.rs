@@ -26,7 +26,6 @@ use bytestring::ByteString;
 use futures_util::Stream;
 use tokio::sync::mpsc;
 use tokio_util::codec::{Decoder, Encoder};
-use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::actors::session::{Outbox, Outgoing};
 use crate::error::ApiError;
@@ -52,7 +51,6 @@ pub fn upgrade(
     let mut response = actix_http::ws::handshake(req.head())
         .map_err(|e| ApiError::bad_request(format!("websocket handshake failed: {e}")))?;
     let body = Outbound {
-        closed: Box::pin(outbox.closed_token().cancelled_owned()),
         outbox,
         rx,
         codec: Codec::new(),
@@ -76,7 +74,6 @@ pub fn upgrade(
 struct Outbound {
     outbox: Outbox,
     rx: mpsc::Receiver<Outgoing>,
-    closed: Pin<Box<WaitForCancellationFutureOwned>>,
     codec: Codec,
     done: bool,
 }
@@ -113,8 +110,10 @@ impl Stream for Outbound {
         }
         let mut buf = BytesMut::new();
         // Closing wins over queued frames: a cut-off reader gets its close
-        // code, not the backlog that got it cut off.
-        if this.closed.as_mut().poll(cx).is_ready() {
+        // code, not the backlog that got it cut off. Register before
+        // looking, so a close in between still wakes us.
+        this.outbox.register_writer(cx.waker());
+        if this.outbox.close_code().is_some() {
             this.done = true;
             this.close_frame(&mut buf);
             return Poll::Ready((!buf.is_empty()).then(|| Ok(buf.freeze())));

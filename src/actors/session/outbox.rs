@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use actix_ws::CloseCode;
 use bytestring::ByteString;
 use dashmap::DashMap;
+use futures_util::task::AtomicWaker;
 use prometheus::IntCounter;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -39,6 +40,9 @@ pub struct Outbox {
 pub struct Closer {
     token: CancellationToken,
     code: AtomicU16,
+    /// Wakes the connection's writer (`ws::transport`), which checks `code`
+    /// on every poll: cheaper than polling the token's future per write.
+    writer: AtomicWaker,
     /// Milliseconds since `EPOCH` at the last inbound frame.
     last_seen_ms: AtomicU64,
     slow_consumers: IntCounter,
@@ -57,6 +61,7 @@ impl Outbox {
         let closer = Arc::new(Closer {
             token: CancellationToken::new(),
             code: AtomicU16::new(0),
+            writer: AtomicWaker::new(),
             last_seen_ms: AtomicU64::new(clock_ms()),
             slow_consumers,
         });
@@ -91,6 +96,7 @@ impl Outbox {
             .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         self.closer.token.cancel();
+        self.closer.writer.wake();
         first
     }
 
@@ -112,6 +118,11 @@ impl Outbox {
 
     pub fn closed_token(&self) -> CancellationToken {
         self.closer.token.clone()
+    }
+
+    /// The writer asks to be woken when the connection is closed.
+    pub fn register_writer(&self, waker: &std::task::Waker) {
+        self.closer.writer.register(waker);
     }
 
     pub fn close_code(&self) -> Option<CloseCode> {
