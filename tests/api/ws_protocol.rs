@@ -308,6 +308,44 @@ async fn more_subscriptions_than_max_subscriptions_get_conflict() {
     assert_eq!(sub["room"], rooms[2].as_str());
 }
 
+#[actix_web::test]
+async fn subscriptions_ended_by_the_room_no_longer_count_against_the_limit() {
+    let app = spawn_app_with(|s| s.limits.max_subscriptions = 2).await;
+    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+    let mut rooms = Vec::new();
+    for name in ["one", "two", "three", "four"] {
+        rooms.push(id_of(&app.create_room(&alice, name, json!({})).await));
+    }
+    let mut ws = app.ws(&bob).await;
+    ws.subscribe_joining(&rooms[0]).await;
+    ws.subscribe_joining(&rooms[1]).await;
+
+    // bob leaves one room over REST and the owner deletes the other: both
+    // subscriptions end without an `unsubscribe` from this connection.
+    let (status, body) = app
+        .post(
+            &format!("/api/rooms/{}/leave", rooms[0]),
+            &bob.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = app
+        .delete(&format!("/api/rooms/{}", rooms[1]), &alice.token)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    ws.expect("room_deleted").await;
+
+    assert_eq!(
+        ws.subscribe_joining(&rooms[2]).await["room"],
+        rooms[2].as_str()
+    );
+    assert_eq!(
+        ws.subscribe_joining(&rooms[3]).await["room"],
+        rooms[3].as_str()
+    );
+}
+
 // ---- unsubscribe ----------------------------------------------------------------
 
 #[actix_web::test]

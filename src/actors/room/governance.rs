@@ -136,7 +136,7 @@ impl Handler<Kick> for RoomActor {
             if let Some((_, timer)) = self.typing.remove(&msg.user) {
                 actix::AsyncContext::cancel_future(ctx, timer);
             }
-            self.members.remove(msg.user);
+            self.members.remove(self.id, msg.user);
             self.persist(WriteOp::RemoveMember(self.id, msg.user));
             let frame = Event::Kicked {
                 room: self.id,

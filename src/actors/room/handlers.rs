@@ -106,7 +106,7 @@ impl Handler<Leave> for RoomActor {
         if let Some((_, timer)) = self.typing.remove(&user) {
             ctx.cancel_future(timer);
         }
-        let Some(left) = self.members.remove(user) else {
+        let Some(left) = self.members.remove(self.id, user) else {
             return Err(ApiError::conflict("not a member of this room"));
         };
         self.persist(WriteOp::RemoveMember(self.id, user));
@@ -191,6 +191,9 @@ impl Handler<DeleteRoom> for RoomActor {
                 let frame = Event::RoomDeleted { room: room.id }.encode();
                 for user in room.members.members.keys() {
                     room.hub.sessions.send_to_user(*user, &frame);
+                }
+                for sub in room.members.subscribers.values() {
+                    sub.outbox.dropped_by_room(room.id);
                 }
                 room.members.subscribers.clear();
                 ctx.stop();

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::actors::session::Outbox;
-use crate::domain::{Role, SessionId, Timestamp, UserId};
+use crate::domain::{Role, RoomId, SessionId, Timestamp, UserId};
 
 pub struct Member {
     pub role: Role,
@@ -101,9 +101,15 @@ impl Members {
         self.subscribers.len()
     }
 
-    /// Removes a member and all their subscriptions.
-    pub fn remove(&mut self, user: UserId) -> Option<Member> {
-        self.subscribers.retain(|_, s| s.user != user);
+    /// Removes a member of `room` and all their subscriptions.
+    pub fn remove(&mut self, room: RoomId, user: UserId) -> Option<Member> {
+        self.subscribers.retain(|_, s| {
+            let theirs = s.user == user;
+            if theirs {
+                s.outbox.dropped_by_room(room);
+            }
+            !theirs
+        });
         self.online.remove(&user);
         self.members.remove(&user)
     }

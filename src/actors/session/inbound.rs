@@ -399,6 +399,9 @@ impl SessionActor {
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
+        for dropped in self.outbox.take_dropped_rooms() {
+            self.subscriptions.remove(&dropped);
+        }
         let max = self.hub.settings.limits.max_subscriptions;
         if !self.subscriptions.contains(&room) && self.subscriptions.len() >= max {
             let err =

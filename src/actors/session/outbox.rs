@@ -14,7 +14,7 @@ use prometheus::IntCounter;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{SessionId, UserId};
+use crate::domain::{RoomId, SessionId, UserId};
 
 /// What the writer task sends on the socket.
 pub enum Outgoing {
@@ -45,6 +45,10 @@ pub struct Closer {
     writer: AtomicWaker,
     /// Milliseconds since `EPOCH` at the last inbound frame.
     last_seen_ms: AtomicU64,
+    /// Rooms that dropped this connection on their own (kick, leave over
+    /// REST, room deleted); the session forgets them before counting its
+    /// subscriptions.
+    dropped_by_rooms: parking_lot::Mutex<Vec<RoomId>>,
     slow_consumers: IntCounter,
 }
 
@@ -63,6 +67,7 @@ impl Outbox {
             code: AtomicU16::new(0),
             writer: AtomicWaker::new(),
             last_seen_ms: AtomicU64::new(clock_ms()),
+            dropped_by_rooms: Default::default(),
             slow_consumers,
         });
         (Outbox { tx, closer }, rx)
@@ -98,6 +103,16 @@ impl Outbox {
         self.closer.token.cancel();
         self.closer.writer.wake();
         first
+    }
+
+    /// A room removed this connection from its subscribers by itself.
+    pub fn dropped_by_room(&self, room: RoomId) {
+        self.closer.dropped_by_rooms.lock().push(room);
+    }
+
+    /// The rooms that dropped this connection since the last call.
+    pub fn take_dropped_rooms(&self) -> Vec<RoomId> {
+        std::mem::take(&mut *self.closer.dropped_by_rooms.lock())
     }
 
     /// The client sent something: it is alive.
