@@ -1,7 +1,6 @@
 //! `parlor`: parse the command line, set up logging, run the subcommand.
 
 use clap::Parser;
-
 use parlor::cli::{Cli, Command, UserCommand};
 use parlor::startup::Application;
 

@@ -1,7 +1,8 @@
 //! SessionActor: one per WebSocket connection.
 //! Owns: the connection's outbox, its rate bucket and the set of rooms it is
-//! subscribed to. Talks to: rooms (`send().await`, one frame at a time so a
-//! client's frames keep their order), the session index. The socket itself
+//! subscribed to. Talks to: rooms (posts pipelined, everything else with
+//! `send().await` one frame at a time, so a client's frames and their
+//! answers keep their order; see `inbound.rs`), the session index. The socket itself
 //! is written by the connection's response body (`ws/transport.rs`), which
 //! drains the outbox.
 

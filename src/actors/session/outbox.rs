@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::{RoomId, SessionId, UserId};
 
-/// What the writer task sends on the socket.
+/// What the connection's writer (`ws::transport`) sends on the socket.
 pub enum Outgoing {
     Text(ByteString),
     Ping,
@@ -125,10 +125,6 @@ impl Outbox {
     fn silent_for(&self, now_ms: u64) -> Duration {
         let seen = self.closer.last_seen_ms.load(Ordering::Relaxed);
         Duration::from_millis(now_ms.saturating_sub(seen))
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.closer.token.is_cancelled()
     }
 
     pub fn closed_token(&self) -> CancellationToken {
