@@ -13,6 +13,7 @@ mod lifecycle;
 mod loadgen_smoke;
 mod messages;
 mod persistence;
+mod process;
 mod rooms;
 mod users;
 mod ws_client;

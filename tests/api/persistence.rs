@@ -4,12 +4,7 @@
 //! memory ring, and read markers. Every wait is bounded.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -19,6 +14,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, TestUser, WAIT, spawn_app, spawn_app_with, spawn_with_settings};
+use crate::process::{Proc, parlor, start};
 use crate::ws_client::{WsClient, id_of, post_text, seqs};
 
 /// `rooms.hibernate_after` for the hibernation tests.
@@ -210,19 +206,6 @@ async fn unread(app: &TestApp, user: &TestUser, room: &str) -> Value {
     let (status, info) = app.get(&format!("/api/rooms/{room}"), &user.token).await;
     assert_eq!(status, 200, "{info}");
     info["unread"].clone()
-}
-
-/// Polls the room until `user`'s `unread` is `want` (a `read` frame has no
-/// reply) or `WAIT` passes; returns the last value.
-async fn wait_for_unread(app: &TestApp, user: &TestUser, room: &str, want: u64) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let n = unread(app, user, room).await;
-        if n == want || Instant::now() >= deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 // ---- restarts ----------------------------------------------------------------------
@@ -514,101 +497,15 @@ async fn edits_deletes_reactions_and_threads_revive_a_hibernated_room() {
 
 // ---- durable acks: kill -9 -----------------------------------------------------------
 
-const BIN: &str = env!("CARGO_BIN_EXE_parlor");
-
-/// The real `parlor serve` as a child process; killed and reaped on drop.
-struct Server {
-    child: Child,
-    stdout: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// `parlor serve` on a free port, on the database `db`, unthrottled.
-    fn start(db: &Path) -> Server {
-        let mut cmd = Command::new(BIN);
-        cmd.current_dir(db.parent().expect("db dir"));
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("PARLOR__") {
-                cmd.env_remove(key);
-            }
-        }
-        let mut child = cmd
-            .arg("serve")
-            .env("PARLOR__SERVER__BIND", "127.0.0.1:0")
-            .env("PARLOR__DATABASE__PATH", db)
-            .env("PARLOR__LIMITS__MESSAGES_PER_SEC", "100000")
-            .env("PARLOR__LIMITS__MESSAGES_BURST", "100000")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("parlor starts");
-        let (tx, rx) = channel();
-        let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&stderr);
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        Server {
-            child,
-            stdout: rx,
-            stderr,
-        }
-    }
-
-    /// Waits (bounded) for `listening on http://ADDR` and returns ADDR.
-    async fn addr(&mut self) -> SocketAddr {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.stdout.try_recv() {
-                Ok(line) => {
-                    if let Some(a) = line.trim().strip_prefix("listening on http://") {
-                        return a.trim().parse().expect("an address");
-                    }
-                }
-                Err(TryRecvError::Disconnected) => {
-                    panic!("parlor exited early: {}", self.stderr.lock().unwrap())
-                }
-                Err(TryRecvError::Empty) => {
-                    assert!(
-                        Instant::now() < deadline,
-                        "no `listening on` line within {WAIT:?}: {}",
-                        self.stderr.lock().unwrap()
-                    );
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush.
-    fn kill_9(&mut self) {
-        self.child.kill().expect("SIGKILL sent");
-        self.child.wait().expect("child reaped");
-    }
+/// The real `parlor serve` on a free port, on the database `db`, unthrottled.
+fn serve(db: &Path) -> Proc {
+    let mut cmd = parlor(db.parent().expect("db dir"));
+    cmd.arg("serve")
+        .env("PARLOR__SERVER__BIND", "127.0.0.1:0")
+        .env("PARLOR__DATABASE__PATH", db)
+        .env("PARLOR__LIMITS__MESSAGES_PER_SEC", "100000")
+        .env("PARLOR__LIMITS__MESSAGES_BURST", "100000");
+    start(cmd)
 }
 
 #[actix_web::test]
@@ -618,8 +515,8 @@ async fn every_message_acked_before_a_kill_9_is_there_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
     let http = reqwest::Client::builder().timeout(WAIT).build().unwrap();
-    let mut server = Server::start(&db);
-    let addr = server.addr().await;
+    let mut server = serve(&db);
+    let addr = server.listening_addr().await;
     let res = http
         .post(format!("http://{addr}/api/auth/register"))
         .json(&json!({"username": "alice", "password": "correct horse battery"}))
@@ -675,8 +572,8 @@ async fn every_message_acked_before_a_kill_9_is_there_after_a_restart() {
     drop(ws);
     drop(server);
 
-    let mut server = Server::start(&db);
-    let addr = server.addr().await;
+    let mut server = serve(&db);
+    let addr = server.listening_addr().await;
     let mut stored: Vec<Value> = Vec::new();
     loop {
         let after = stored.last().map_or(0, |m| m["seq"].as_u64().unwrap());
@@ -922,7 +819,7 @@ async fn a_read_frame_moves_the_marker_and_unread_counts_only_others_messages_af
             .await;
         ws.sync().await;
         assert_eq!(
-            wait_for_unread(&app, &bob, &room, 3).await,
+            unread(&app, &bob, &room).await,
             3,
             "seqs 4, 5 and 7 are alice's and after the marker (persistent: {persistent})"
         );
@@ -930,7 +827,7 @@ async fn a_read_frame_moves_the_marker_and_unread_counts_only_others_messages_af
         ws.send(json!({"type": "read", "room": room, "seq": 7}))
             .await;
         ws.sync().await;
-        assert_eq!(wait_for_unread(&app, &bob, &room, 0).await, 0);
+        assert_eq!(unread(&app, &bob, &room).await, 0);
         assert_eq!(
             unread(&app, &alice, &room).await,
             1,
@@ -948,7 +845,7 @@ async fn a_read_marker_in_a_persistent_room_survives_a_restart() {
     ws.send(json!({"type": "read", "room": room, "seq": 3}))
         .await;
     ws.sync().await;
-    assert_eq!(wait_for_unread(&app, &bob, &room, 3).await, 3);
+    assert_eq!(unread(&app, &bob, &room).await, 3);
     ws.close().await;
 
     let app = restart(app).await;
@@ -967,7 +864,7 @@ async fn a_read_marker_survives_hibernation() {
     ws.send(json!({"type": "read", "room": room, "seq": 5}))
         .await;
     ws.sync().await;
-    assert_eq!(wait_for_unread(&app, &bob, &room, 1).await, 1);
+    assert_eq!(unread(&app, &bob, &room).await, 1);
     ws.close().await;
 
     hibernated(&app).await;
